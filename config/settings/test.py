@@ -1,0 +1,12 @@
+"""Test settings: the real database (SQLite file or DATABASE_URL), fast hashing."""
+
+from config.settings.base import *  # noqa: F403
+from config.settings.env import env_str
+
+DEBUG = False
+SECRET_KEY = env_str("DJANGO_SECRET_KEY", "test-only-key-not-secret-0123456789abcdef")  # noqa: S105
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

@@ -1,0 +1,39 @@
+"""The one way to write the audit trail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from parcours.audit import context
+from parcours.audit.models import AuditEvent
+from parcours.core import clock
+
+
+def audit_record(
+    *,
+    actor: Any,
+    action: str,
+    object_type: str,
+    object_id: str = "",
+    patient_id: int | None = None,
+    detail: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one audit event. ``actor`` is a User or None (system)."""
+    ctx = context.current()
+    authenticated = actor is not None and getattr(actor, "is_authenticated", False)
+    role = getattr(actor, "role", None) if authenticated else None
+    return AuditEvent.objects.create(
+        at=clock.now(),
+        actor=actor if authenticated else None,
+        actor_label=(actor.get_full_name() or actor.username) if authenticated else "système",
+        actor_role=role.code if role is not None else "",
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        patient_id=patient_id,
+        ip=ctx.ip,
+        user_agent=ctx.user_agent,
+        method=ctx.method,
+        path=ctx.path,
+        detail={"channel": ctx.channel, **(detail or {})},
+    )

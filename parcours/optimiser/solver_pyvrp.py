@@ -1,0 +1,280 @@
+"""The day plan as a PyVRP problem (the default engine; see docs/adr/0003-route-optimiser-solver.md).
+
+Mapping:
+
+* nurse → vehicle type (identical nurses share one type), start/end points → PyVRP depots, shift →
+  ``tw_early``/``tw_late``;
+* visit without a bag → optional client with a large prize (so every placeable visit is placed first,
+  then travel is minimised), time window, service duration;
+* visit with a bag → optional *shipment*: pick-up at the pharmacy (not before ``ready``), delivery at the
+  patient within ``[window start, min(window end, ready + stability)]``;
+* the ``pickup_min`` spent at a pharmacy is added to the duration of every edge *entering* the pharmacy,
+  so consecutive pick-ups there cost it once (they are one stop); the pick-up's earliest time is shifted
+  by the same amount;
+* skills → routing profiles: in the profile of a skill set, visits that need other skills are unreachable
+  (huge distance and duration);
+* max_visits / capacity → load dimensions (visit counter, demand). Plain visits count for the whole round
+  exactly; bags, being shipments, only count while carried, so the exact route totals are enforced
+  afterwards by the repair step (see solver.py).
+
+Times are scaled to integers (seconds, or tenths for DIMACS-rounded Euclidean instances), rounding
+durations up and latest times down so that every PyVRP-feasible route is feasible with exact times.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+
+import numpy as np
+import numpy.typing as npt
+from pyvrp import Client, Depot, Location, ProblemData, Shipment, VehicleType
+from pyvrp import solve as pyvrp_solve
+from pyvrp.constants import MAX_VALUE
+from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria, StoppingCriterion
+
+from parcours.optimiser.model import Nurse, Visit
+from parcours.optimiser.precheck import Feasibility
+from parcours.optimiser.schedule import Action, Context, PickupAction, VisitAction
+
+IntMatrix = npt.NDArray[np.int64]
+_BIG_CAPACITY = 1 << 30
+
+
+@dataclass(frozen=True, slots=True)
+class EngineResult:
+    routes: dict[str, list[Action]]
+    objective: float
+
+
+def _scale_for(ctx: Context) -> int:
+    travel = ctx.instance.travel
+    return 10 if travel.kind == "euclidean" and travel.rounding == "dimacs" else 60
+
+
+def _up(x: float, scale: int) -> int:
+    return math.ceil(x * scale - 1e-6)
+
+
+def _down(x: float, scale: int) -> int:
+    return math.floor(x * scale + 1e-6)
+
+
+def _nurse_key(ctx: Context, n: Nurse) -> tuple[object, ...]:
+    kind = ctx.instance.travel.kind
+    s = n.start.key if kind == "matrix" else (n.start.x, n.start.y)
+    e = n.end.key if kind == "matrix" else (n.end.x, n.end.y)
+    return (s, e, n.shift_start, n.shift_end, n.skills, n.max_visits, n.capacity)
+
+
+def _load_scale(visits: Sequence[Visit], nurses: Sequence[Nurse]) -> int:
+    values = [v.demand for v in visits] + [n.capacity for n in nurses if n.capacity is not None]
+    return 1 if all(float(x).is_integer() for x in values) else 1000
+
+
+@dataclass
+class _Built:
+    data: ProblemData
+    groups: list[list[Nurse]]
+    client_visits: list[str]
+    shipment_visits: list[str]
+    depot_of_shipment: list[str]
+
+
+def build_problem(ctx: Context, visits: Sequence[Visit]) -> _Built:
+    inst = ctx.instance
+    table = ctx.table
+    scale = _scale_for(ctx)
+    m = table.minutes
+    n_loc = len(table.points)
+    locations = [Location(x=float(p.x), y=float(p.y)) for p in table.points]
+
+    distance: IntMatrix = np.rint(m * scale).astype(np.int64)
+    duration: IntMatrix = np.ceil(m * scale - 1e-6).astype(np.int64)
+    np.maximum(duration, 0, out=duration)
+    for d in inst.depots:
+        pad = _up(d.pickup_min, scale)
+        if pad:
+            col = table.depot_index[d.id]
+            duration[:, col] += pad
+            duration[col, col] = 0
+
+    max_edge = int(distance.max()) if n_loc else 1
+    prize = 10 * max(max_edge, 1) + 1
+    big = int(min(MAX_VALUE // 4, 1000 * prize))
+
+    # Nurses: identical nurses share a vehicle type.
+    groups_by_key: dict[tuple[object, ...], list[Nurse]] = {}
+    for n in inst.nurses:
+        groups_by_key.setdefault(_nurse_key(ctx, n), []).append(n)
+    groups = list(groups_by_key.values())
+
+    depots: list[Depot] = []
+    depot_of_location: dict[int, int] = {}
+
+    def depot_at(loc: int) -> int:
+        if loc not in depot_of_location:
+            depot_of_location[loc] = len(depots)
+            depots.append(Depot(location=loc))
+        return depot_of_location[loc]
+
+    # Profiles: one per skill set; visits needing other skills are unreachable in it.
+    skill_sets = sorted({g[0].skills for g in groups}, key=lambda s: sorted(s))
+    profile_of: dict[frozenset[str], int] = {}
+    dist_mats: list[IntMatrix] = []
+    dur_mats: list[IntMatrix] = []
+    forbidden_sets: dict[tuple[int, ...], int] = {}
+    for skills in skill_sets:
+        forbidden = tuple(table.visit_index[v.id] for v in visits if not v.skills <= skills)
+        if forbidden not in forbidden_sets:
+            forbidden_sets[forbidden] = len(dist_mats)
+            if forbidden:
+                dm = distance.copy()
+                tm = duration.copy()
+                idx = np.array(forbidden, dtype=np.int64)
+                for mat in (dm, tm):
+                    mat[idx, :] = big
+                    mat[:, idx] = big
+                    mat[idx, idx] = 0
+                dist_mats.append(dm)
+                dur_mats.append(tm)
+            else:
+                dist_mats.append(distance)
+                dur_mats.append(duration)
+        profile_of[skills] = forbidden_sets[forbidden]
+
+    use_count = any(n.max_visits is not None for n in inst.nurses)
+    use_demand = any(n.capacity is not None for n in inst.nurses)
+    lscale = _load_scale(visits, inst.nurses)
+
+    def load(v: Visit) -> list[int]:
+        out: list[int] = []
+        if use_count:
+            out.append(1)
+        if use_demand:
+            out.append(math.ceil(v.demand * lscale - 1e-9))
+        return out
+
+    vehicle_types: list[VehicleType] = []
+    for g in groups:
+        n = g[0]
+        capacity: list[int] = []
+        if use_count:
+            capacity.append(n.max_visits if n.max_visits is not None else _BIG_CAPACITY)
+        if use_demand:
+            capacity.append(
+                math.floor(n.capacity * lscale + 1e-9) if n.capacity is not None else _BIG_CAPACITY
+            )
+        vehicle_types.append(
+            VehicleType(
+                num_available=len(g),
+                capacity=capacity,
+                start_depot=depot_at(table.start_index[n.id]),
+                end_depot=depot_at(table.end_index[n.id]),
+                tw_early=_up(n.shift_start, scale),
+                tw_late=_down(n.shift_end, scale),
+                profile=profile_of[n.skills],
+                name=n.id,
+            )
+        )
+
+    clients: list[Client] = []
+    shipments: list[Shipment] = []
+    client_visits: list[str] = []
+    shipment_visits: list[str] = []
+    depot_of_shipment: list[str] = []
+    for v in visits:
+        loc = table.visit_index[v.id]
+        if v.bag is None:
+            clients.append(
+                Client(
+                    location=loc,
+                    pickup=load(v),
+                    delivery=[0] * len(load(v)),
+                    service_duration=_up(v.duration_min, scale),
+                    tw_early=_up(v.window_start, scale),
+                    tw_late=_down(v.window_end, scale),
+                    prize=prize,
+                    required=False,
+                    name=v.id,
+                )
+            )
+            client_visits.append(v.id)
+        else:
+            depot = ctx.depots[v.bag.depot]
+            shipments.append(
+                Shipment(
+                    pickup_location=table.depot_index[depot.id],
+                    delivery_location=loc,
+                    pickup_tw_early=_up(v.bag.ready + depot.pickup_min, scale),
+                    pickup_service_duration=0,
+                    delivery_tw_early=_up(v.window_start, scale),
+                    delivery_tw_late=_down(min(v.window_end, v.bag.expiry), scale),
+                    delivery_service_duration=_up(v.duration_min, scale),
+                    amount=load(v),
+                    prize=prize,
+                    required=False,
+                    name=v.id,
+                )
+            )
+            shipment_visits.append(v.id)
+            depot_of_shipment.append(depot.id)
+
+    data = ProblemData(
+        locations=locations,
+        clients=clients,
+        depots=depots,
+        vehicle_types=vehicle_types,
+        distance_matrices=cast(Any, dist_mats),
+        duration_matrices=cast(Any, dur_mats),
+        shipments=shipments,
+    )
+    return _Built(
+        data=data,
+        groups=groups,
+        client_visits=client_visits,
+        shipment_visits=shipment_visits,
+        depot_of_shipment=depot_of_shipment,
+    )
+
+
+def solve_pyvrp(
+    ctx: Context,
+    feas: Feasibility,
+    visits: Sequence[Visit],
+    *,
+    time_limit: float,
+    seed: int,
+    max_iterations: int | None = None,
+) -> EngineResult:
+    """Solve with PyVRP; returns each nurse's ordered actions (not yet timed or checked)."""
+    del feas  # reachability is enforced by the time windows themselves
+    built = build_problem(ctx, visits)
+    criteria: list[StoppingCriterion] = [MaxRuntime(max(time_limit, 0.01))]
+    if max_iterations is not None:
+        criteria.append(MaxIterations(max_iterations))
+    stop: StoppingCriterion = MultipleCriteria(criteria) if len(criteria) > 1 else criteria[0]
+    result = pyvrp_solve(built.data, stop=stop, seed=seed, collect_stats=False, display=False)
+    solution = result.best
+    pools = [list(g) for g in built.groups]
+    routes: dict[str, list[Action]] = {}
+    for route in solution.routes():
+        nurse = pools[route.vehicle_type()].pop(0)
+        actions: list[Action] = []
+        for act in route.schedule():
+            if act.is_client():
+                actions.append(VisitAction(built.client_visits[act.idx]))
+            elif act.is_pickup():
+                vid = built.shipment_visits[act.idx]
+                dep = built.depot_of_shipment[act.idx]
+                prev = actions[-1] if actions else None
+                if isinstance(prev, PickupAction) and prev.depot == dep:
+                    actions[-1] = PickupAction(dep, (*prev.bags, vid))
+                else:
+                    actions.append(PickupAction(dep, (vid,)))
+            elif act.is_delivery():
+                actions.append(VisitAction(built.shipment_visits[act.idx]))
+        routes[nurse.id] = actions
+    return EngineResult(routes=routes, objective=float(solution.distance()) / _scale_for(ctx))

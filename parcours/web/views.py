@@ -1,0 +1,438 @@
+"""HTML views: parse input, call a gate, call one service or selector, render. No rules here."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db import connection
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from parcours.accounts.models import User
+from parcours.accounts.permissions import has_perm
+from parcours.accounts.responsibilities import rows as responsibility_rows
+from parcours.accounts.selectors import convention_between
+from parcours.audit.models import AuditEvent
+from parcours.audit.selectors import audit_events
+from parcours.audit.services import audit_record
+from parcours.core import clock
+from parcours.core.errors import DomainError, Forbidden, NotFound, TransitionRefused, ValidationFailed
+from parcours.pathways import registry
+from parcours.pathways import selectors as pathway_selectors
+from parcours.pathways import services as pathway_services
+from parcours.patients import selectors as patient_selectors
+from parcours.patients import services as patient_services
+from parcours.patients.access import access_patient_by_id, access_patient_for_export
+from parcours.patients.enums import HadRequestStatus
+from parcours.patients.models import Patient
+from parcours.patients.timeline import timeline_text
+from parcours.web import forms
+
+
+def _user(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+def _patient(request: HttpRequest, patient_id: str, **kwargs: Any) -> Patient:
+    try:
+        return access_patient_by_id(user=request.user, patient_id=patient_id, **kwargs)  # type: ignore[arg-type]
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+
+
+def _apply_errors(form: Any, exc: ValidationFailed) -> None:
+    for field, errs in exc.field_errors.items():
+        for err in errs:
+            form.add_error(field if field in form.fields else None, err)
+    if not exc.field_errors:
+        form.add_error(None, exc.message)
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "registration/login.html"
+    redirect_authenticated_user = True
+
+
+@require_GET
+def healthz(request: HttpRequest) -> HttpResponse:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception:  # any database failure makes us unhealthy
+        return JsonResponse({"status": "error", "database": "unreachable"}, status=503)
+    return JsonResponse({"status": "ok", "database": "ok"})
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponseBase:
+    user = _user(request)
+    if has_perm(user, "audit.view"):
+        return redirect("web:audit")
+    if has_perm(user, "org.manage"):
+        return redirect("admin:index")
+    return redirect("web:patients")
+
+
+@login_required
+@require_GET
+def patient_list(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    query = request.GET.get("q", "")
+    qs = pathway_selectors.with_clb_state(patient_selectors.my_patients(user=user, query=query))
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    audit_record(actor=user, action="list", object_type="patient", detail={"q": query, "page": page.number})
+    return render(
+        request,
+        "web/patient_list.html",
+        {
+            "page": page,
+            "query": query,
+            "can_create": has_perm(user, "patient.create"),
+            "state_labels": pathway_selectors.state_labels(registry.CLB_KEY),
+        },
+    )
+
+
+@login_required
+def patient_create(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    if not has_perm(user, "patient.create"):
+        raise Http404(_("Page introuvable."))
+    form = forms.PatientCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        cd = dict(form.cleaned_data)
+        extra = {k: cd.pop(k) for k in ("hospital", "referring_oncologist", "gp")}
+        try:
+            patient = patient_services.patient_create(
+                actor=user, data=patient_services.PatientInput(**cd), had=None, **extra
+            )
+        except ValidationFailed as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("Dossier créé."))
+            return redirect("web:patient", patient_id=patient.external_id)
+    return render(request, "web/patient_form.html", {"form": form, "creating": True})
+
+
+@login_required
+def patient_edit(request: HttpRequest, patient_id: str) -> HttpResponse:
+    user = _user(request)
+    patient = _patient(request, patient_id, for_write=request.method == "POST")
+    initial = {name: getattr(patient, name) for name in patient_services.EDITABLE_FIELDS}
+    form = forms.PatientForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            expected = int(request.POST.get("version", "0"))
+            patient_services.patient_update(
+                actor=user, patient=patient, expected_version=expected, changes=dict(form.cleaned_data)
+            )
+        except ValidationFailed as exc:
+            _apply_errors(form, exc)
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Modifications enregistrées."))
+            return redirect("web:patient", patient_id=patient.external_id)
+    return render(request, "web/patient_form.html", {"form": form, "patient": patient, "creating": False})
+
+
+@login_required
+@require_GET
+def patient_detail(request: HttpRequest, patient_id: str) -> HttpResponse:
+    user = _user(request)
+    patient = _patient(request, patient_id)
+    now = clock.now()
+    patient = patient_selectors.patient_with_contacts(patient_id=patient.pk)
+    timeline = patient_selectors.timeline_page(patient=patient, limit=30)
+    convention = convention_between(hospital_id=patient.hospital_id, had_id=patient.had_id)
+    requests = patient_selectors.had_requests(patient=patient)
+    context = {
+        "patient": patient,
+        "care_team": patient_selectors.active_care_team(patient=patient),
+        "consents": patient_selectors.consents_in_force(patient=patient),
+        "eligibility": patient_selectors.latest_eligibility(patient=patient),
+        "had_requests": requests,
+        "pending_request": next((r for r in requests if r.status == HadRequestStatus.REQUESTED), None),
+        "pathways": pathway_selectors.pathway_views(patient=patient, now=now),
+        "startable": pathway_selectors.startable_definitions(patient=patient),
+        "checklist": pathway_selectors.admission_checklist(patient=patient, now=now),
+        "timeline": [(e, timeline_text(e)) for e in timeline],
+        "timeline_more": len(timeline) == 30,
+        "convention": convention,
+        "responsibilities": responsibility_rows(convention.responsibilities) if convention else None,
+        "consent_form": forms.ConsentForm(),
+        "eligibility_form": forms.EligibilityForm(),
+        "had_request_form": forms.HadRequestForm(initial={"had": patient.had_id}),
+        "caregiver_form": forms.CaregiverForm(),
+        "careteam_form": forms.CareTeamAddForm(),
+        "can": {
+            code.replace(".", "_"): has_perm(user, code)
+            for code in (
+                "patient.edit", "pathway.transition", "pathway.checklist", "had.request", "had.validate",
+                "consent.record", "eligibility.assess", "careteam.manage",
+            )
+        },
+        "now": now,
+    }
+    return render(request, "web/patient_detail.html", context)
+
+
+@login_required
+@require_GET
+def patient_timeline(request: HttpRequest, patient_id: str) -> HttpResponse:
+    patient = _patient(request, patient_id)
+    before = request.GET.get("before")
+    events = patient_selectors.timeline_page(
+        patient=patient, before_id=int(before) if before and before.isdigit() else None, limit=50
+    )
+    return render(
+        request,
+        "web/_timeline_items.html",
+        {"timeline": [(e, timeline_text(e)) for e in events], "patient": patient, "timeline_more": len(events) == 50},
+    )
+
+
+def _back(patient: Patient, anchor: str = "") -> HttpResponse:
+    response = redirect("web:patient", patient_id=patient.external_id)
+    if anchor:
+        response["Location"] += f"#{anchor}"
+    return response
+
+
+def _flash_error(request: HttpRequest, exc: DomainError) -> None:
+    text = exc.message
+    if isinstance(exc, ValidationFailed) and exc.field_errors:
+        text += " " + " ".join(e for errs in exc.field_errors.values() for e in errs)
+    messages.error(request, text)
+
+
+@login_required
+@require_POST
+def pathway_transition(request: HttpRequest, patient_id: str, key: str, transition_id: str) -> HttpResponse:
+    patient = _patient(request, patient_id, permission="pathway.transition")
+    form = forms.TransitionForm(request.POST)
+    form.is_valid()
+    try:
+        pathway_services.pathway_transition(
+            actor=_user(request),
+            patient=patient,
+            definition_key=key,
+            transition_id=transition_id,
+            reason=form.cleaned_data.get("reason") or "",
+            expected_version=form.cleaned_data.get("version"),
+        )
+    except TransitionRefused as exc:
+        messages.error(request, exc.message)
+        request.session["refused"] = {"transition": transition_id, "unmet": [u.label for u in exc.unmet]}
+    except DomainError as exc:
+        _flash_error(request, exc)
+    else:
+        messages.success(request, _("Parcours mis à jour."))
+    return _back(patient, "parcours")
+
+
+@login_required
+@require_POST
+def pathway_start(request: HttpRequest, patient_id: str, key: str) -> HttpResponse:
+    patient = _patient(request, patient_id, permission="pathway.transition")
+    try:
+        pathway_services.pathway_start(actor=_user(request), patient=patient, definition_key=key)
+    except DomainError as exc:
+        _flash_error(request, exc)
+    else:
+        messages.success(request, _("Parcours démarré."))
+    return _back(patient, "parcours")
+
+
+@login_required
+@require_POST
+def checklist_toggle(request: HttpRequest, patient_id: str, step_id: str) -> HttpResponse:
+    patient = _patient(request, patient_id, permission="pathway.checklist")
+    try:
+        pathway_services.checklist_set(
+            actor=_user(request),
+            patient=patient,
+            definition_key=registry.ADMISSION_KEY,
+            step_id=step_id,
+            done=request.POST.get("done") == "1",
+        )
+    except DomainError as exc:
+        _flash_error(request, exc)
+    return _back(patient, "admission")
+
+
+@login_required
+@require_POST
+def consent_add(request: HttpRequest, patient_id: str) -> HttpResponse:
+    patient = _patient(request, patient_id, permission="consent.record")
+    form = forms.ConsentForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Consentement non enregistré : %(e)s") % {"e": form.errors.as_text()})
+        return _back(patient, "consentements")
+    try:
+        patient_services.consent_record(actor=_user(request), patient=patient, **form.cleaned_data)
+    except DomainError as exc:
+        _flash_error(request, exc)
+    else:
+        messages.success(request, _("Consentement enregistré."))
+    return _back(patient, "consentements")
+
+
+@login_required
+def eligibility_assess(request: HttpRequest, patient_id: str) -> HttpResponse:
+    patient = _patient(request, patient_id, permission="eligibility.assess" if request.method == "POST" else None)
+    form = forms.EligibilityForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            patient_services.eligibility_assess(actor=_user(request), patient=patient, **form.cleaned_data)
+        except ValidationFailed as exc:
+            _apply_errors(form, exc)
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Évaluation enregistrée."))
+            return _back(patient, "eligibilite")
+    return render(request, "web/eligibility_form.html", {"form": form, "patient": patient})
+
+
+@login_required
+@require_POST
+def had_request(request: HttpRequest, patient_id: str) -> HttpResponse:
+    patient = _patient(request, patient_id, permission="had.request")
+    form = forms.HadRequestForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Demande non envoyée : %(e)s") % {"e": form.errors.as_text()})
+        return _back(patient, "had")
+    try:
+        patient_services.had_request_create(actor=_user(request), patient=patient, **form.cleaned_data)
+    except DomainError as exc:
+        _flash_error(request, exc)
+    else:
+        messages.success(request, _("Demande d'HAD envoyée."))
+    return _back(patient, "had")
+
+
+@login_required
+@require_POST
+def had_decide(request: HttpRequest, patient_id: str, request_id: str) -> HttpResponse:
+    patient = _patient(request, patient_id, permission="had.validate")
+    form = forms.HadDecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Décision non enregistrée : %(e)s") % {"e": form.errors.as_text()})
+        return _back(patient, "had")
+    try:
+        patient_services.had_request_decide(
+            actor=_user(request),
+            patient=patient,
+            request_id=request_id,
+            validate=form.cleaned_data["decision"] == "validate",
+            note=form.cleaned_data["note"],
+        )
+    except DomainError as exc:
+        _flash_error(request, exc)
+    else:
+        messages.success(request, _("Décision enregistrée."))
+    return _back(patient, "had")
+
+
+@login_required
+@require_POST
+def caregiver_add(request: HttpRequest, patient_id: str) -> HttpResponse:
+    patient = _patient(request, patient_id, for_write=True)
+    form = forms.CaregiverForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Aidant non ajouté : %(e)s") % {"e": form.errors.as_text()})
+        return _back(patient, "aidants")
+    try:
+        patient_services.caregiver_add(actor=_user(request), patient=patient, **form.cleaned_data)
+    except DomainError as exc:
+        _flash_error(request, exc)
+    return _back(patient, "aidants")
+
+
+@login_required
+@require_POST
+def careteam_add(request: HttpRequest, patient_id: str) -> HttpResponse:
+    patient = _patient(request, patient_id, permission="careteam.manage")
+    form = forms.CareTeamAddForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Membre non ajouté : %(e)s") % {"e": form.errors.as_text()})
+        return _back(patient, "equipe")
+    try:
+        patient_services.careteam_member_add(actor=_user(request), patient=patient, **form.cleaned_data)
+    except DomainError as exc:
+        _flash_error(request, exc)
+    return _back(patient, "equipe")
+
+
+@login_required
+@require_POST
+def careteam_remove(request: HttpRequest, patient_id: str, membership_id: str) -> HttpResponse:
+    patient = _patient(request, patient_id, permission="careteam.manage")
+    try:
+        patient_services.careteam_member_remove(actor=_user(request), patient=patient, membership_id=membership_id)
+    except DomainError as exc:
+        _flash_error(request, exc)
+    return _back(patient, "equipe")
+
+
+@login_required
+@require_GET
+def audit_log(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    if not has_perm(user, "audit.view"):
+        raise Http404(_("Page introuvable."))
+    patient = None
+    query = request.GET.get("q", "").strip()
+    found: list[Patient] = []
+    if query:
+        found = list(
+            Patient.objects.filter(birth_name__icontains=query).order_by("birth_name")[:20]
+            if not query.isalnum() or not query[0].isdigit()
+            else Patient.objects.filter(ins__startswith=query.upper())[:20]
+        )
+    pid = request.GET.get("patient")
+    if pid:
+        try:
+            patient = access_patient_for_export(user=user, patient_id=pid)
+        except NotFound as exc:
+            raise Http404(exc.message) from exc
+    qs = audit_events(patient_id=patient.pk if patient else None, action=request.GET.get("action", ""))
+    page = Paginator(qs, 100).get_page(request.GET.get("page"))
+    audit_record(
+        actor=user, action="read", object_type="audit_log", patient_id=patient.pk if patient else None,
+        detail={"page": page.number},
+    )
+    return render(
+        request,
+        "web/audit_log.html",
+        {"page": page, "patient": patient, "query": query, "found": found, "actions": AuditEvent._meta.get_field("action").choices},  # type: ignore[union-attr]
+    )
+
+
+@login_required
+@require_GET
+def patient_export(request: HttpRequest, patient_id: str) -> HttpResponse:
+    user = _user(request)
+    try:
+        patient = access_patient_for_export(user=user, patient_id=patient_id)
+    except (NotFound, Forbidden) as exc:
+        raise Http404(exc.message) from exc
+    payload = patient_selectors.patient_export(patient=patient)
+    audit_record(
+        actor=user, action="export", object_type="patient", object_id=str(patient.external_id), patient_id=patient.pk
+    )
+    response = HttpResponse(
+        json.dumps(payload, ensure_ascii=False, indent=2), content_type="application/json; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="parcours-export-{patient.external_id}.json"'
+    return response
