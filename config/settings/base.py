@@ -115,6 +115,8 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "staticfiles"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+WHITENOISE_USE_FINDERS = True  # serve app static files without collectstatic (demo, tests)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
@@ -126,6 +128,10 @@ CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+
+# The audit table refuses UPDATE/DELETE through database triggers. Only browser tests, whose database is
+# flushed between tests, turn this off (their own pytest run); production must keep it on.
+PARCOURS_AUDIT_DB_GUARD = env_bool("PARCOURS_AUDIT_DB_GUARD", True)
 
 LOGGING = {
     "version": 1,

@@ -7,7 +7,7 @@ import uuid
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Field, Router, Schema
+from ninja import Field, Query, Router, Schema
 
 from parcours.accounts.models import User
 from parcours.patients import selectors, services
@@ -126,7 +126,7 @@ def _user(request: HttpRequest) -> User:
 
 
 @router.get("/patients", response=PatientPage, summary="Patients visible to me (my care teams)")
-def list_patients(request: HttpRequest, q: str = "", limit: int = Field(50, ge=1, le=200), offset: int = Field(0, ge=0)) -> Any:
+def list_patients(request: HttpRequest, q: str = "", limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0)) -> Any:
     from parcours.audit.services import audit_record
 
     qs = selectors.my_patients(user=_user(request), query=q)
@@ -191,7 +191,7 @@ def add_member(request: HttpRequest, patient_id: str, payload: MemberIn) -> Any:
 
 
 @router.get("/patients/{patient_id}/timeline", response=list[TimelineOut])
-def timeline(request: HttpRequest, patient_id: str, before: int | None = None, limit: int = Field(50, ge=1, le=200)) -> Any:
+def timeline(request: HttpRequest, patient_id: str, before: int | None = None, limit: int = Query(50, ge=1, le=200)) -> Any:
     patient = access_patient_by_id(user=_user(request), patient_id=patient_id)
     events: list[TimelineEvent] = selectors.timeline_page(patient=patient, before_id=before, limit=limit)
     return [

@@ -26,6 +26,10 @@ POSTGRES_REVERSE = [
 
 
 def forwards(apps, schema_editor):
+    from django.conf import settings
+
+    if not getattr(settings, "PARCOURS_AUDIT_DB_GUARD", True):
+        return
     statements = POSTGRES if schema_editor.connection.vendor == "postgresql" else SQLITE
     for sql in statements:
         schema_editor.execute(sql)

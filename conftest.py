@@ -1,0 +1,86 @@
+"""Shared pytest fixtures: a small world of organisations, professionals and patients."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from django.test import Client
+
+from parcours.accounts.models import Organisation, User
+from parcours.accounts.services import api_token_create
+from parcours.patients.models import Patient
+from parcours.testing.factories import OrganisationFactory, PatientFactory, UserFactory, add_member
+
+
+@dataclass
+class World:
+    hospital: Organisation
+    had: Organisation
+    other_had: Organisation
+    idec: User
+    oncologist: User
+    had_physician: User
+    other_had_physician: User
+    idel: User
+    privacy_officer: User
+    outsider: User  # an IDEC of another care team
+    patient: Patient  # in the care team of idec, oncologist, had_physician and idel
+    other_patient: Patient  # only in the outsider's care team
+
+
+@pytest.fixture
+def world(db: None) -> World:
+    hospital = OrganisationFactory(name="Centre Léon Bérard")
+    had = OrganisationFactory(had=True, name="HAD Soins et Santé", service_area=["69"])
+    other_had = OrganisationFactory(had=True, name="HAD de l'Ain", service_area=["01"])
+    idec = UserFactory(role="idec", organisation=hospital, username="idec", first_name="Inès", last_name="Coord")
+    oncologist = UserFactory(role="oncologist", organisation=hospital, username="onco")
+    had_physician = UserFactory(role="had_physician", organisation=had, username="medhad")
+    other_had_physician = UserFactory(role="had_physician", organisation=other_had, username="medain")
+    idel = UserFactory(role="idel", username="idel")
+    privacy_officer = UserFactory(role="privacy_officer", organisation=hospital, username="dpo")
+    outsider = UserFactory(role="idec", organisation=hospital, username="autre_idec")
+    patient = PatientFactory(birth_name="MARTIN", given_names="Jeanne", hospital=hospital, had=had)
+    for member in (idec, oncologist, had_physician, idel):
+        add_member(patient, member)
+    other_patient = PatientFactory(birth_name="BERNARD", given_names="Paul", hospital=hospital)
+    add_member(other_patient, outsider)
+    return World(
+        hospital=hospital,
+        had=had,
+        other_had=other_had,
+        idec=idec,
+        oncologist=oncologist,
+        had_physician=had_physician,
+        other_had_physician=other_had_physician,
+        idel=idel,
+        privacy_officer=privacy_officer,
+        outsider=outsider,
+        patient=patient,
+        other_patient=other_patient,
+    )
+
+
+@pytest.fixture
+def api_client(db: None) -> Callable[[User], Client]:
+    """``api_client(user)``: a test client sending that user's fresh bearer token on every request."""
+
+    def make(user: User) -> Client:
+        _token, key = api_token_create(user=user, label="tests")
+        return Client(HTTP_AUTHORIZATION=f"Bearer {key}")
+
+    return make
+
+
+@pytest.fixture
+def web_client(db: None) -> Callable[[User], Client]:
+    """``web_client(user)``: a test client with a logged-in session for that user."""
+
+    def make(user: User) -> Client:
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return make
