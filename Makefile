@@ -45,8 +45,9 @@ demo: migrate messages
 serve: install
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
+# Compiled catalogs (.mo) are committed; recompile when gettext's msgfmt is available.
 messages: install
-	$(PY) manage.py compilemessages --ignore=.venv -v0
+	@if command -v msgfmt >/dev/null; then $(PY) manage.py compilemessages --ignore=.venv -v0; fi
 
 chromium:
 	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
@@ -58,6 +59,8 @@ lint: install
 
 typecheck: install
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/mypy parcours config bench
+	$(BIN)/mypy --config-file /dev/null --strict --python-version 3.11 \
+	  parcours/optimiser parcours/pathways/engine.py parcours/patients/ins.py
 
 unit: install messages
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py makemigrations --check --dry-run

@@ -4,4 +4,4 @@ from config.settings.base import *  # noqa: F403
 from config.settings.env import env_bool, env_str
 
 DEBUG = env_bool("DJANGO_DEBUG", True)
-SECRET_KEY = env_str("DJANGO_SECRET_KEY", "dev-only-insecure-key-change-me-in-production")  # noqa: S105
+SECRET_KEY = env_str("DJANGO_SECRET_KEY", "dev-only-insecure-key-change-me-in-production")

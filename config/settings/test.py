@@ -4,7 +4,7 @@ from config.settings.base import *  # noqa: F403
 from config.settings.env import env_str
 
 DEBUG = False
-SECRET_KEY = env_str("DJANGO_SECRET_KEY", "test-only-key-not-secret-0123456789abcdef")  # noqa: S105
+SECRET_KEY = env_str("DJANGO_SECRET_KEY", "test-only-key-not-secret-0123456789abcdef")
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -9,7 +9,7 @@ class ParcoursUserAdmin(UserAdmin):
     list_display = ("username", "last_name", "first_name", "role", "organisation", "is_active")
     list_filter = ("role", "organisation", "is_active")
     fieldsets = (
-        *UserAdmin.fieldsets,
+        *(UserAdmin.fieldsets or ()),
         ("Parcours", {"fields": ("role", "organisation", "rpps", "phone")}),
     )
 
@@ -30,8 +30,8 @@ class ConventionAdmin(admin.ModelAdmin):
 class RoleAdmin(admin.ModelAdmin):
     list_display = ("code", "label_fr")
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request):
         return False
 
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_change_permission(self, request, obj=None):
         return False  # roles are data: edit data/roles.json

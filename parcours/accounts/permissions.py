@@ -14,9 +14,7 @@ def permissions_of(user: User | AnonymousUser) -> frozenset[str]:
         return frozenset()
     cached: frozenset[str] | None = getattr(user, _CACHE_ATTR, None)
     if cached is None:
-        cached = frozenset(
-            Permission.objects.filter(roles__id=user.role_id).values_list("code", flat=True)
-        )
+        cached = frozenset(Permission.objects.filter(roles__id=user.role_id).values_list("code", flat=True))
         setattr(user, _CACHE_ATTR, cached)
     return cached
 

@@ -15,7 +15,8 @@ class RequestContext:
     channel: str = "web"  # web | api | cli | task
 
 
-_current: ContextVar[RequestContext] = ContextVar("parcours_request_context", default=RequestContext(channel="cli"))
+_CLI = RequestContext(channel="cli")
+_current: ContextVar[RequestContext] = ContextVar("parcours_request_context", default=_CLI)
 
 
 def current() -> RequestContext:

@@ -30,11 +30,23 @@ from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
-from pyvrp import Client, Depot, Location, ProblemData, Shipment, VehicleType
+from pyvrp import (
+    Activity,
+    ActivityType,
+    Client,
+    Depot,
+    Location,
+    ProblemData,
+    Route,
+    Shipment,
+    Solution,
+    VehicleType,
+)
 from pyvrp import solve as pyvrp_solve
 from pyvrp.constants import MAX_VALUE
 from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria, StoppingCriterion
 
+from parcours.optimiser.construct import greedy_rounds
 from parcours.optimiser.model import Nurse, Visit
 from parcours.optimiser.precheck import Feasibility
 from parcours.optimiser.schedule import Action, Context, PickupAction, VisitAction
@@ -240,6 +252,26 @@ def build_problem(ctx: Context, visits: Sequence[Visit]) -> _Built:
     )
 
 
+def initial_solution(built: _Built, rounds: dict[str, list[Action]]) -> Solution:
+    """A PyVRP solution holding the given rounds (warm start)."""
+    client_idx = {vid: i for i, vid in enumerate(built.client_visits)}
+    shipment_idx = {vid: i for i, vid in enumerate(built.shipment_visits)}
+    routes: list[Route] = []
+    for vt, group in enumerate(built.groups):
+        for nurse in group:
+            acts: list[Activity] = []
+            for a in rounds.get(nurse.id, []):
+                if isinstance(a, PickupAction):
+                    acts += [Activity(ActivityType.PICKUP, shipment_idx[b]) for b in a.bags]
+                elif a.visit in client_idx:
+                    acts.append(Activity(ActivityType.CLIENT, client_idx[a.visit]))
+                else:
+                    acts.append(Activity(ActivityType.DELIVERY, shipment_idx[a.visit]))
+            if acts:
+                routes.append(Route(built.data, acts, vt))
+    return Solution(built.data, routes)
+
+
 def solve_pyvrp(
     ctx: Context,
     feas: Feasibility,
@@ -250,13 +282,15 @@ def solve_pyvrp(
     max_iterations: int | None = None,
 ) -> EngineResult:
     """Solve with PyVRP; returns each nurse's ordered actions (not yet timed or checked)."""
-    del feas  # reachability is enforced by the time windows themselves
     built = build_problem(ctx, visits)
+    initial = initial_solution(built, greedy_rounds(ctx, feas, visits))
     criteria: list[StoppingCriterion] = [MaxRuntime(max(time_limit, 0.01))]
     if max_iterations is not None:
         criteria.append(MaxIterations(max_iterations))
     stop: StoppingCriterion = MultipleCriteria(criteria) if len(criteria) > 1 else criteria[0]
-    result = pyvrp_solve(built.data, stop=stop, seed=seed, collect_stats=False, display=False)
+    result = pyvrp_solve(
+        built.data, stop=stop, seed=seed, collect_stats=False, display=False, initial_solution=initial
+    )
     solution = result.best
     pools = [list(g) for g in built.groups]
     routes: dict[str, list[Action]] = {}

@@ -64,8 +64,8 @@ def generate_day(
     for k in range(n_nurses):
         lat, lon = _point(rng, radius_km)
         u = rng.random()
-        shift = ("07:30", "15:30") if u < 0.45 else ("08:30", "16:30") if u < 0.85 else ("11:00", "19:00")
-        skills = sorted(s for s, p in (("chimio", 0.55), ("immuno", 0.45), ("picc", 0.6), ("etp", 0.3))
+        shift = ("07:30", "15:30") if u < 0.40 else ("08:30", "16:30") if u < 0.75 else ("10:30", "18:30")
+        skills = sorted(s for s, p in (("chimio", 0.65), ("immuno", 0.5), ("picc", 0.6), ("etp", 0.3))
                         if rng.random() < p)
         nurses.append({"id": f"IDE{k + 1:03d}", "start": {"lat": lat, "lon": lon},
                        "end": {"lat": lat, "lon": lon}, "shift": list(shift), "skills": skills,
@@ -86,12 +86,12 @@ def generate_day(
             skill_list.append("picc")  # infusion through a PICC line
         lat, lon = _point(rng, radius_km)
         duration = rng.randrange(dmin, dmax + 1, 5)
-        if rng.random() < 0.65:  # morning
+        if rng.random() < (0.8 if needs_bag else 0.6):  # infusions mostly in the morning
             w0 = rng.randrange(8 * 60, 11 * 60 + 1, 15)
         else:
-            w0 = rng.randrange(12 * 60 + 30, 16 * 60 + 1, 15)
+            w0 = rng.randrange(12 * 60 + 30, 15 * 60 + 1, 15)
         width = rng.choice((60, 90, 120, 120, 180, 240))
-        w1 = min(w0 + width, 18 * 60 + 30 - duration)
+        w1 = min(w0 + width, 18 * 60 - duration)
         visit: dict[str, Any] = {"id": f"V{i + 1:04d}", "lat": lat, "lon": lon,
                                  "window": [_hhmm(w0), _hhmm(w1)], "duration_min": duration,
                                  "skills": sorted(skill_list)}

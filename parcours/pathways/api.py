@@ -49,7 +49,9 @@ class PathwayOut(Schema):
 class TransitionIn(Schema):
     transition: str = Field(min_length=1, max_length=64)
     reason: str = Field("", max_length=1000)
-    version: int | None = Field(None, description="The pathway record_version you read (optional; 409 if stale)")
+    version: int | None = Field(
+        None, description="The pathway record_version you read (optional; 409 if stale)"
+    )
 
 
 def _user(request: HttpRequest) -> User:
@@ -81,7 +83,9 @@ def _out(view: selectors.PathwayView) -> PathwayOut:
     )
 
 
-@router.get("/patients/{patient_id}/pathways", response=list[PathwayOut], summary="Pathway state and what comes next")
+@router.get(
+    "/patients/{patient_id}/pathways", response=list[PathwayOut], summary="Pathway state and what comes next"
+)
 def pathways(request: HttpRequest, patient_id: str) -> Any:
     patient = access_patient_by_id(user=_user(request), patient_id=patient_id)
     return [_out(v) for v in selectors.pathway_views(patient=patient, now=clock.now())]
@@ -93,7 +97,9 @@ def pathways(request: HttpRequest, patient_id: str) -> Any:
     summary="Move the patient along; 409 with the unmet conditions when refused",
 )
 def transition(request: HttpRequest, patient_id: str, key: str, payload: TransitionIn) -> Any:
-    patient = access_patient_by_id(user=_user(request), patient_id=patient_id, permission="pathway.transition")
+    patient = access_patient_by_id(
+        user=_user(request), patient_id=patient_id, permission="pathway.transition"
+    )
     pathway = services.pathway_transition(
         actor=_user(request),
         patient=patient,
@@ -102,13 +108,19 @@ def transition(request: HttpRequest, patient_id: str, key: str, payload: Transit
         reason=payload.reason,
         expected_version=payload.version,
     )
-    view = next(v for v in selectors.pathway_views(patient=patient, now=clock.now()) if v.pathway.pk == pathway.pk)
+    view = next(
+        v for v in selectors.pathway_views(patient=patient, now=clock.now()) if v.pathway.pk == pathway.pk
+    )
     return _out(view)
 
 
 @router.post("/patients/{patient_id}/pathways/{key}", response={201: PathwayOut}, summary="Start a pathway")
 def start(request: HttpRequest, patient_id: str, key: str) -> Any:
-    patient = access_patient_by_id(user=_user(request), patient_id=patient_id, permission="pathway.transition")
+    patient = access_patient_by_id(
+        user=_user(request), patient_id=patient_id, permission="pathway.transition"
+    )
     pathway = services.pathway_start(actor=_user(request), patient=patient, definition_key=key)
-    view = next(v for v in selectors.pathway_views(patient=patient, now=clock.now()) if v.pathway.pk == pathway.pk)
+    view = next(
+        v for v in selectors.pathway_views(patient=patient, now=clock.now()) if v.pathway.pk == pathway.pk
+    )
     return 201, _out(view)

@@ -9,7 +9,7 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils.translation import get_language
 
 from parcours.pathways import engine, registry
-from parcours.pathways.facts import patient_facts
+from parcours.pathways.facts import base_facts, patient_facts
 from parcours.pathways.models import PatientPathway
 from parcours.patients.models import Patient
 
@@ -49,12 +49,15 @@ def open_pathways(*, patient: Patient) -> list[PatientPathway]:
     return list(PatientPathway.objects.filter(patient=patient, ended_at__isnull=True).order_by("started_at"))
 
 
-def pathway_views(*, patient: Patient, now: dt.datetime) -> list[PathwayView]:
+def pathway_views(
+    *, patient: Patient, now: dt.datetime, base: dict[str, object] | None = None
+) -> list[PathwayView]:
     views = []
+    base = base if base is not None else base_facts(patient)
     for pathway in PatientPathway.objects.filter(patient=patient).order_by("ended_at", "started_at"):
         defn = registry.definition(pathway.definition_key, pathway.definition_version)
         state = defn.state(pathway.state)
-        facts = patient_facts(patient=patient, pathway=pathway, now=now)
+        facts = patient_facts(patient=patient, pathway=pathway, now=now, base=base)
         checks = (
             []
             if state.is_final
@@ -70,9 +73,9 @@ def pathway_views(*, patient: Patient, now: dt.datetime) -> list[PathwayView]:
     return views
 
 
-def admission_checklist(*, patient: Patient, now: dt.datetime) -> ChecklistView:
+def admission_checklist(*, patient: Patient, base: dict[str, object] | None = None) -> ChecklistView:
     defn = registry.definition(registry.ADMISSION_KEY)
-    facts = patient_facts(patient=patient, pathway=None, now=now)
+    facts = base if base is not None else base_facts(patient)
     return ChecklistView(defn, engine.checklist_progress(defn, facts))
 
 
@@ -94,6 +97,8 @@ def state_labels(key: str) -> dict[str, str]:
 
 def startable_definitions(*, patient: Patient) -> list[engine.PathwayDefinition]:
     running = set(
-        PatientPathway.objects.filter(patient=patient, ended_at__isnull=True).values_list("definition_key", flat=True)
+        PatientPathway.objects.filter(patient=patient, ended_at__isnull=True).values_list(
+            "definition_key", flat=True
+        )
     )
     return [d for d in registry.latest_definitions() if d.key not in running]

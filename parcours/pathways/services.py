@@ -12,7 +12,15 @@ from parcours.accounts.models import User
 from parcours.accounts.permissions import has_perm
 from parcours.audit.services import audit_record
 from parcours.core import clock
-from parcours.core.errors import Conflict, Forbidden, NotFound, StaleEdit, TransitionRefused, UnmetCondition, ValidationFailed
+from parcours.core.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    StaleEdit,
+    TransitionRefused,
+    UnmetCondition,
+    ValidationFailed,
+)
 from parcours.pathways import engine, registry
 from parcours.pathways.facts import patient_facts
 from parcours.pathways.models import ChecklistCompletion, PathwayTransitionLog, PatientPathway
@@ -49,19 +57,27 @@ def pathway_start(*, actor: User, patient: Patient, definition_key: str) -> Pati
     except IntegrityError as exc:
         raise Conflict(_("Ce patient suit déjà ce parcours.")) from exc
     timeline_record(
-        patient=patient, actor=actor, kind="pathway.started", data={"key": defn.key, "label": asdict(defn.name)}
+        patient=patient,
+        actor=actor,
+        kind="pathway.started",
+        data={"key": defn.key, "label": asdict(defn.name)},
     )
     audit_record(
-        actor=actor, action="create", object_type="pathway", object_id=str(pathway.external_id), patient_id=patient.pk
+        actor=actor,
+        action="create",
+        object_type="pathway",
+        object_id=str(pathway.external_id),
+        patient_id=patient.pk,
     )
     return pathway
 
 
 def pathway_of(*, patient: Patient, definition_key: str) -> PatientPathway | None:
-    return PatientPathway.objects.filter(patient=patient, definition_key=definition_key, ended_at__isnull=True).first()
+    return PatientPathway.objects.filter(
+        patient=patient, definition_key=definition_key, ended_at__isnull=True
+    ).first()
 
 
-@transaction.atomic
 def pathway_transition(
     *,
     actor: User,
@@ -72,6 +88,30 @@ def pathway_transition(
     expected_version: int | None = None,
 ) -> PatientPathway:
     """Move the patient along; refuse with every unmet condition (``TransitionRefused``)."""
+    result = _pathway_transition(
+        actor=actor,
+        patient=patient,
+        definition_key=definition_key,
+        transition_id=transition_id,
+        reason=reason,
+        expected_version=expected_version,
+    )
+    if isinstance(result, TransitionRefused):
+        # Raised after the transaction committed, so that the "denied" audit event is kept.
+        raise result
+    return result
+
+
+@transaction.atomic
+def _pathway_transition(
+    *,
+    actor: User,
+    patient: Patient,
+    definition_key: str,
+    transition_id: str,
+    reason: str,
+    expected_version: int | None,
+) -> PatientPathway | TransitionRefused:
     if not has_perm(actor, "pathway.transition"):
         raise Forbidden(_("Votre rôle ne permet pas de faire avancer le parcours."))
     pathway = (
@@ -82,7 +122,9 @@ def pathway_transition(
     if pathway is None:
         raise NotFound(_("Ce patient ne suit pas ce parcours."))
     if expected_version is not None and expected_version != pathway.version:
-        raise StaleEdit(_("Le parcours a changé entre-temps (quelqu'un d'autre l'a fait avancer). Rechargez la page."))
+        raise StaleEdit(
+            _("Le parcours a changé entre-temps (quelqu'un d'autre l'a fait avancer). Rechargez la page.")
+        )
     defn = registry.definition(pathway.definition_key, pathway.definition_version)
     now = clock.now()
     facts = patient_facts(patient=patient, pathway=pathway, now=now)
@@ -94,9 +136,13 @@ def pathway_transition(
             object_type="pathway",
             object_id=str(pathway.external_id),
             patient_id=patient.pk,
-            detail={"transition": transition_id, "code": outcome.reason_code, "unmet": [u.id for u in outcome.unmet]},
+            detail={
+                "transition": transition_id,
+                "code": outcome.reason_code,
+                "unmet": [u.id for u in outcome.unmet],
+            },
         )
-        raise TransitionRefused(
+        return TransitionRefused(
             _text(outcome.message),
             unmet=[UnmetCondition(id=u.id, label=_text(u.label)) for u in outcome.unmet],
         )
@@ -152,7 +198,9 @@ def checklist_set(
     step = next((s for s in defn.checklist if s.id == step_id), None)
     if step is None:
         raise ValidationFailed(_("Étape inconnue."), field_errors={"step": [_("Étape inconnue.")]})
-    existing = ChecklistCompletion.objects.filter(patient=patient, definition_key=definition_key, step_id=step_id)
+    existing = ChecklistCompletion.objects.filter(
+        patient=patient, definition_key=definition_key, step_id=step_id
+    )
     if done:
         if existing.exists():
             return

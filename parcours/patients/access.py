@@ -56,9 +56,7 @@ def access_patient_by_id(
     )
     if patient is None:
         if isinstance(user, User):
-            audit_record(
-                actor=user, action="denied", object_type="patient", object_id=str(patient_id)[:64]
-            )
+            audit_record(actor=user, action="denied", object_type="patient", object_id=str(patient_id)[:64])
         raise NotFound(_("Patient introuvable."))
     needed = permission or ("patient.edit" if for_write else None)
     if needed and not has_perm(user, needed):
@@ -73,7 +71,11 @@ def access_patient_by_id(
         raise Forbidden(_("Votre rôle ne permet pas cette action (%(perm)s).") % {"perm": needed})
     if record_read and not for_write and permission is None:
         audit_record(
-            actor=user, action="read", object_type="patient", object_id=str(patient.external_id), patient_id=patient.pk
+            actor=user,
+            action="read",
+            object_type="patient",
+            object_id=str(patient.external_id),
+            patient_id=patient.pk,
         )
     return patient
 

@@ -11,8 +11,8 @@ class CareTeamMembershipAdmin(admin.ModelAdmin):
     list_select_related = ("patient", "user")
     raw_id_fields = ("patient", "user", "added_by")
 
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_change_permission(self, request, obj=None):
         return False
 
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_delete_permission(self, request, obj=None):
         return False

@@ -44,7 +44,11 @@ class PatientOut(Schema):
     def of(p: Patient) -> PatientOut:
         return PatientOut(
             id=p.external_id,
-            **{name: getattr(p, name) for name in services.EDITABLE_FIELDS if name not in {"latitude", "longitude"}},
+            **{
+                name: getattr(p, name)
+                for name in services.EDITABLE_FIELDS
+                if name not in {"latitude", "longitude"}
+            },
             hospital=p.hospital.name if p.hospital else None,
             had=p.had.name if p.had else None,
             referring_oncologist=str(p.referring_oncologist) if p.referring_oncologist else None,
@@ -126,12 +130,19 @@ def _user(request: HttpRequest) -> User:
 
 
 @router.get("/patients", response=PatientPage, summary="Patients visible to me (my care teams)")
-def list_patients(request: HttpRequest, q: str = "", limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0)) -> Any:
+def list_patients(
+    request: HttpRequest,
+    q: str = "",
+    limit: int = Query(50, ge=1, le=200),
+    offset: int = Query(0, ge=0),
+) -> Any:
     from parcours.audit.services import audit_record
 
     qs = selectors.my_patients(user=_user(request), query=q)
     items = list(qs[offset : offset + limit])
-    audit_record(actor=_user(request), action="list", object_type="patient", detail={"q": q, "offset": offset})
+    audit_record(
+        actor=_user(request), action="list", object_type="patient", detail={"q": q, "offset": offset}
+    )
     return {"count": qs.count(), "items": [PatientOut.of(p) for p in items]}
 
 
@@ -147,12 +158,16 @@ def get_patient(request: HttpRequest, patient_id: str) -> Any:
     return PatientOut.of(selectors.patient_with_contacts(patient_id=patient.pk))
 
 
-@router.patch("/patients/{patient_id}", response=PatientOut, summary="Update identity/contact (optimistic locking)")
+@router.patch(
+    "/patients/{patient_id}", response=PatientOut, summary="Update identity/contact (optimistic locking)"
+)
 def update_patient(request: HttpRequest, patient_id: str, payload: PatientPatch) -> Any:
     patient = access_patient_by_id(user=_user(request), patient_id=patient_id, for_write=True)
     changes = payload.dict(exclude_unset=True)
     version = changes.pop("version")
-    patient = services.patient_update(actor=_user(request), patient=patient, expected_version=version, changes=changes)
+    patient = services.patient_update(
+        actor=_user(request), patient=patient, expected_version=version, changes=changes
+    )
     return PatientOut.of(selectors.patient_with_contacts(patient_id=patient.pk))
 
 
@@ -183,7 +198,9 @@ def add_member(request: HttpRequest, patient_id: str, payload: MemberIn) -> Any:
     if user is None:
         from django.utils.translation import gettext as _
 
-        raise ValidationFailed(_("Professionnel inconnu."), field_errors={"user_id": [_("Professionnel inconnu.")]})
+        raise ValidationFailed(
+            _("Professionnel inconnu."), field_errors={"user_id": [_("Professionnel inconnu.")]}
+        )
     membership = services.careteam_member_add(
         actor=_user(request), patient=patient, user=user, team_role=payload.team_role
     )
@@ -191,12 +208,23 @@ def add_member(request: HttpRequest, patient_id: str, payload: MemberIn) -> Any:
 
 
 @router.get("/patients/{patient_id}/timeline", response=list[TimelineOut])
-def timeline(request: HttpRequest, patient_id: str, before: int | None = None, limit: int = Query(50, ge=1, le=200)) -> Any:
+def timeline(
+    request: HttpRequest,
+    patient_id: str,
+    before: int | None = None,
+    limit: int = Query(50, ge=1, le=200),
+) -> Any:
     patient = access_patient_by_id(user=_user(request), patient_id=patient_id)
     events: list[TimelineEvent] = selectors.timeline_page(patient=patient, before_id=before, limit=limit)
     return [
         TimelineOut(
-            id=e.pk, at=e.at, actor=e.actor_label, kind=e.kind, text=timeline_text(e), reason=e.reason, data=e.data
+            id=e.pk,
+            at=e.at,
+            actor=e.actor_label,
+            kind=e.kind,
+            text=timeline_text(e),
+            reason=e.reason,
+            data=e.data,
         )
         for e in events
     ]

@@ -48,4 +48,7 @@ class RiskFactor(models.TextChoices):
     FINANCIAL = "financial", _("Difficultés financières ou administratives")
     DAILY_HELP = "daily_help", _("A besoin d'aide au quotidien")
     MULTIPLE_PATHOLOGIES = "multiple_pathologies", _("Polypathologie")
-    TREATMENT_DISCOMFORT = "treatment_discomfort", _("Mal à l'aise avec le traitement / nombreux effets indésirables")
+    TREATMENT_DISCOMFORT = (
+        "treatment_discomfort",
+        _("Mal à l'aise avec le traitement / nombreux effets indésirables"),
+    )

@@ -29,7 +29,9 @@ def normalise(raw: str) -> str:
 
 def nir_key(nir13: str) -> int:
     """Key of a 13-character NIR (digits, or 2A/2B in the department)."""
-    number = int(nir13.replace("2A", "19", 1).replace("2B", "18", 1)) if nir13[5:7] in {"2A", "2B"} else int(nir13)
+    number = (
+        int(nir13.replace("2A", "19", 1).replace("2B", "18", 1)) if nir13[5:7] in {"2A", "2B"} else int(nir13)
+    )
     return 97 - (number % 97)
 
 
@@ -50,7 +52,9 @@ def check_ins(raw: str) -> InsProblem | None:
         )
     month = int(value[3:5])
     if not (1 <= month <= 12 or 20 <= month <= 42 or 50 <= month <= 99):
-        return InsProblem("month", "Le mois de naissance de l'INS est invalide.", "The INS birth month is invalid.")
+        return InsProblem(
+            "month", "Le mois de naissance de l'INS est invalide.", "The INS birth month is invalid."
+        )
     expected = nir_key(value[:13])
     if int(value[13:]) != expected:
         return InsProblem(

@@ -140,7 +140,9 @@ class HadRequest(BaseModel):
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     requested_at = models.DateTimeField()
     motive = models.CharField(_("motif"), max_length=1000)
-    status = models.CharField(max_length=16, choices=HadRequestStatus.choices, default=HadRequestStatus.REQUESTED)
+    status = models.CharField(
+        max_length=16, choices=HadRequestStatus.choices, default=HadRequestStatus.REQUESTED
+    )
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )

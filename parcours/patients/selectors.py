@@ -24,7 +24,9 @@ def my_patients(*, user: User, query: str = "") -> QuerySet[Patient]:
     qs = patients_visible_to(user=user).select_related("hospital", "had", "referring_oncologist", "gp")
     query = query.strip()
     if query:
-        cond = Q(birth_name__icontains=query) | Q(used_name__icontains=query) | Q(given_names__icontains=query)
+        cond = (
+            Q(birth_name__icontains=query) | Q(used_name__icontains=query) | Q(given_names__icontains=query)
+        )
         if query.replace(" ", "").isalnum() and len(query) >= 5:
             cond |= Q(ins__startswith=query.replace(" ", "").upper())
         qs = qs.filter(cond)
@@ -42,8 +44,8 @@ def active_care_team(*, patient: Patient) -> list[CareTeamMembership]:
 def consents_in_force(*, patient: Patient) -> dict[str, Consent]:
     """Latest decision per consent kind."""
     latest: dict[str, Consent] = {}
-    for consent in Consent.objects.filter(patient=patient).select_related("recorded_by").order_by(
-        "-recorded_at", "-id"
+    for consent in (
+        Consent.objects.filter(patient=patient).select_related("recorded_by").order_by("-recorded_at", "-id")
     ):
         latest.setdefault(consent.kind, consent)
     return latest
@@ -74,7 +76,9 @@ def had_requests(*, patient: Patient) -> list[HadRequest]:
 def timeline_page(*, patient: Patient, before_id: int | None = None, limit: int = 50) -> list[TimelineEvent]:
     qs = TimelineEvent.objects.filter(patient=patient).select_related("actor")
     if before_id is not None:
-        anchor = TimelineEvent.objects.filter(patient=patient, pk=before_id).values_list("at", flat=True).first()
+        anchor = (
+            TimelineEvent.objects.filter(patient=patient, pk=before_id).values_list("at", flat=True).first()
+        )
         if anchor is not None:
             qs = qs.filter(Q(at__lt=anchor) | Q(at=anchor, id__lt=before_id))
     return list(qs.order_by("-at", "-id")[:limit])
@@ -88,7 +92,14 @@ class PatientHeader:
 
 def patient_with_contacts(*, patient_id: int) -> Patient:
     return (
-        Patient.objects.select_related("hospital", "had", "referring_oncologist", "gp", "referring_oncologist__organisation", "gp__organisation")
+        Patient.objects.select_related(
+            "hospital",
+            "had",
+            "referring_oncologist",
+            "gp",
+            "referring_oncologist__organisation",
+            "gp__organisation",
+        )
         .prefetch_related(Prefetch("caregivers"))
         .get(pk=patient_id)
     )
@@ -99,7 +110,9 @@ def patient_export(*, patient: Patient) -> dict[str, Any]:
     p = patient_with_contacts(patient_id=patient.pk)
 
     def person(u: User | None) -> dict[str, Any] | None:
-        return None if u is None else {"name": str(u), "rpps": u.rpps, "organisation": str(u.organisation or "")}
+        return (
+            None if u is None else {"name": str(u), "rpps": u.rpps, "organisation": str(u.organisation or "")}
+        )
 
     return {
         "patient": {
@@ -136,7 +149,13 @@ def patient_export(*, patient: Patient) -> dict[str, Any]:
             for m in CareTeamMembership.objects.filter(patient=p).select_related("user").order_by("since")
         ],
         "consents": [
-            {"kind": c.kind, "given": c.given, "at": c.recorded_at.isoformat(), "by": str(c.recorded_by), "note": c.note}
+            {
+                "kind": c.kind,
+                "given": c.given,
+                "at": c.recorded_at.isoformat(),
+                "by": str(c.recorded_by),
+                "note": c.note,
+            }
             for c in Consent.objects.filter(patient=p).select_related("recorded_by")
         ],
         "eligibility_assessments": [

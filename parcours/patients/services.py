@@ -28,8 +28,8 @@ from parcours.patients.enums import (
     SuccessFactor,
 )
 from parcours.patients.models import (
-    CareTeamMembership,
     Caregiver,
+    CareTeamMembership,
     Consent,
     EligibilityAssessment,
     HadRequest,
@@ -91,7 +91,10 @@ def validate_patient_input(data: PatientInput) -> dict[str, list[str]]:
     elif data.identity_status == IdentityStatus.VALIDATED and not data.ins:
         add("identity_status", _("Une identité validée exige un INS."))
     if data.birth_place_insee and not ins_rules.check_insee_place(data.birth_place_insee):
-        add("birth_place_insee", _("Le code INSEE du lieu de naissance compte 5 caractères (ex. 69123, 2A004)."))
+        add(
+            "birth_place_insee",
+            _("Le code INSEE du lieu de naissance compte 5 caractères (ex. 69123, 2A004)."),
+        )
     if data.postcode and (not data.postcode.isdigit() or len(data.postcode) != 5):
         add("postcode", _("Le code postal compte 5 chiffres."))
     if (data.latitude is None) != (data.longitude is None):
@@ -133,7 +136,9 @@ def patient_create(
     if data.ins and Patient.objects.filter(ins=data.ins).exists():
         errors.setdefault("ins", []).append(_("Un patient porte déjà cet INS."))
     if errors:
-        raise ValidationFailed(_("Le dossier n'a pas été créé : corrigez les champs signalés."), field_errors=errors)
+        raise ValidationFailed(
+            _("Le dossier n'a pas été créé : corrigez les champs signalés."), field_errors=errors
+        )
     patient = Patient.objects.create(
         **{name: getattr(data, name) for name in EDITABLE_FIELDS},
         hospital=hospital,
@@ -143,18 +148,26 @@ def patient_create(
     )
     _member_add(patient=patient, user=actor, team_role=str(actor.role or ""), actor=actor)
     if referring_oncologist is not None and referring_oncologist != actor:
-        _member_add(patient=patient, user=referring_oncologist, team_role=_("Oncologue référent"), actor=actor)
+        _member_add(
+            patient=patient, user=referring_oncologist, team_role=_("Oncologue référent"), actor=actor
+        )
     if gp is not None and gp != actor:
         _member_add(patient=patient, user=gp, team_role=_("Médecin traitant"), actor=actor)
     timeline_record(patient=patient, actor=actor, kind="patient.created")
     audit_record(
-        actor=actor, action="create", object_type="patient", object_id=str(patient.external_id), patient_id=patient.pk
+        actor=actor,
+        action="create",
+        object_type="patient",
+        object_id=str(patient.external_id),
+        patient_id=patient.pk,
     )
     return patient
 
 
 @transaction.atomic
-def patient_update(*, actor: User, patient: Patient, expected_version: int, changes: dict[str, Any]) -> Patient:
+def patient_update(
+    *, actor: User, patient: Patient, expected_version: int, changes: dict[str, Any]
+) -> Patient:
     """Apply ``changes`` if nobody saved the patient since ``expected_version`` was read."""
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
@@ -170,11 +183,15 @@ def patient_update(*, actor: User, patient: Patient, expected_version: int, chan
     if current.ins and Patient.objects.filter(ins=current.ins).exclude(pk=patient.pk).exists():
         errors.setdefault("ins", []).append(_("Un patient porte déjà cet INS."))
     if errors:
-        raise ValidationFailed(_("Rien n'a été enregistré : corrigez les champs signalés."), field_errors=errors)
+        raise ValidationFailed(
+            _("Rien n'a été enregistré : corrigez les champs signalés."), field_errors=errors
+        )
     changed = [name for name in EDITABLE_FIELDS if getattr(current, name) != getattr(patient, name)]
     if not changed:
         if patient.version != expected_version:
-            raise StaleEdit(_("Ce dossier a été modifié par quelqu'un d'autre entre-temps. Rechargez la page."))
+            raise StaleEdit(
+                _("Ce dossier a été modifié par quelqu'un d'autre entre-temps. Rechargez la page.")
+            )
         return patient
     values = {name: getattr(current, name) for name in changed}
     updated = Patient.objects.filter(pk=patient.pk, version=expected_version).update(
@@ -204,10 +221,18 @@ def _member_add(*, patient: Patient, user: User, team_role: str, actor: User) ->
 
 
 @transaction.atomic
-def careteam_member_add(*, actor: User, patient: Patient, user: User, team_role: str = "") -> CareTeamMembership:
+def careteam_member_add(
+    *, actor: User, patient: Patient, user: User, team_role: str = ""
+) -> CareTeamMembership:
     if not has_perm(actor, "careteam.manage"):
         raise Forbidden(_("Votre rôle ne permet pas de modifier l'équipe de soins."))
-    if user.role is None or role_code(user) in {"patient", "caregiver", "privacy_officer", "admin", "manager"}:
+    if user.role is None or role_code(user) in {
+        "patient",
+        "caregiver",
+        "privacy_officer",
+        "admin",
+        "manager",
+    }:
         raise ValidationFailed(
             _("Seul un professionnel de soins peut rejoindre une équipe de soins."),
             field_errors={"user": [_("Professionnel de soins attendu.")]},
@@ -238,7 +263,9 @@ def careteam_member_remove(*, actor: User, patient: Patient, membership_id: str)
         raise ValidationFailed(_("Ce membre ne fait pas partie de l'équipe."))
     membership.until = clock.now()
     membership.save(update_fields=["until", "updated_at"])
-    timeline_record(patient=patient, actor=actor, kind="careteam.removed", data={"member": str(membership.user)})
+    timeline_record(
+        patient=patient, actor=actor, kind="careteam.removed", data={"member": str(membership.user)}
+    )
     audit_record(
         actor=actor,
         action="update",
@@ -262,10 +289,18 @@ def caregiver_add(
     if is_primary:
         Caregiver.objects.filter(patient=patient, is_primary=True).update(is_primary=False)
     cg = Caregiver.objects.create(
-        patient=patient, name=name.strip(), relationship=relationship.strip(), phone=phone, is_primary=is_primary
+        patient=patient,
+        name=name.strip(),
+        relationship=relationship.strip(),
+        phone=phone,
+        is_primary=is_primary,
     )
     audit_record(
-        actor=actor, action="create", object_type="caregiver", object_id=str(cg.external_id), patient_id=patient.pk
+        actor=actor,
+        action="create",
+        object_type="caregiver",
+        object_id=str(cg.external_id),
+        patient_id=patient.pk,
     )
     return cg
 
@@ -300,7 +335,11 @@ def consent_record(*, actor: User, patient: Patient, kind: str, given: bool, not
         reason=note,
     )
     audit_record(
-        actor=actor, action="create", object_type="consent", object_id=str(consent.external_id), patient_id=patient.pk
+        actor=actor,
+        action="create",
+        object_type="consent",
+        object_id=str(consent.external_id),
+        patient_id=patient.pk,
     )
     return consent
 
@@ -388,7 +427,11 @@ def had_request_create(*, actor: User, patient: Patient, had: Organisation, moti
         patient.save(update_fields=["had", "version", "updated_at"])
     timeline_record(patient=patient, actor=actor, kind="had.requested", data={"had": had.name}, reason=motive)
     audit_record(
-        actor=actor, action="create", object_type="had_request", object_id=str(req.external_id), patient_id=patient.pk
+        actor=actor,
+        action="create",
+        object_type="had_request",
+        object_id=str(req.external_id),
+        patient_id=patient.pk,
     )
     return req
 
@@ -409,7 +452,9 @@ def had_request_decide(
     if req is None:
         raise ValidationFailed(_("Demande d'HAD introuvable."))
     if req.status != HadRequestStatus.REQUESTED:
-        raise Conflict(_("Cette demande a déjà été traitée (%(status)s).") % {"status": req.get_status_display()})
+        raise Conflict(
+            _("Cette demande a déjà été traitée (%(status)s).") % {"status": req.get_status_display()}
+        )
     if actor.organisation_id != req.had_id:
         raise Forbidden(
             _("Seul un médecin de %(had)s peut se prononcer sur cette demande.") % {"had": req.had.name}

@@ -45,24 +45,34 @@ def timeline_text(event: TimelineEvent) -> str:
     d = event.data
     texts = {
         "patient.created": lambda: _("Dossier créé"),
-        "patient.updated": lambda: _("Identité ou coordonnées modifiées : %(fields)s")
-        % {"fields": ", ".join(d.get("fields", []))},
+        "patient.updated": lambda: (
+            _("Identité ou coordonnées modifiées : %(fields)s") % {"fields": ", ".join(d.get("fields", []))}
+        ),
         "careteam.added": lambda: _("%(name)s rejoint l'équipe de soins") % {"name": d.get("member", "")},
         "careteam.removed": lambda: _("%(name)s quitte l'équipe de soins") % {"name": d.get("member", "")},
-        "consent.recorded": lambda: (_("Consentement recueilli : %(kind)s") if d.get("given") else _(
-            "Consentement refusé ou retiré : %(kind)s"
-        ))
-        % {"kind": _pick(d.get("label"))},
-        "eligibility.assessed": lambda: _("Éligibilité à l'HAD évaluée : %(conclusion)s")
-        % {"conclusion": _pick(d.get("label"))},
+        "consent.recorded": lambda: (
+            (
+                _("Consentement recueilli : %(kind)s")
+                if d.get("given")
+                else _("Consentement refusé ou retiré : %(kind)s")
+            )
+            % {"kind": _pick(d.get("label"))}
+        ),
+        "eligibility.assessed": lambda: (
+            _("Éligibilité à l'HAD évaluée : %(conclusion)s") % {"conclusion": _pick(d.get("label"))}
+        ),
         "had.requested": lambda: _("HAD demandée auprès de %(had)s") % {"had": d.get("had", "")},
         "had.validated": lambda: _("Faisabilité HAD validée (%(had)s)") % {"had": d.get("had", "")},
         "had.refused": lambda: _("Faisabilité HAD refusée (%(had)s)") % {"had": d.get("had", "")},
         "pathway.started": lambda: _("Parcours démarré : %(name)s") % {"name": _pick(d.get("label"))},
-        "pathway.transition": lambda: _("Parcours : %(source)s → %(target)s")
-        % {"source": _pick(d.get("source_label")), "target": _pick(d.get("target_label"))},
+        "pathway.transition": lambda: (
+            _("Parcours : %(source)s → %(target)s")
+            % {"source": _pick(d.get("source_label")), "target": _pick(d.get("target_label"))}
+        ),
         "checklist.done": lambda: _("Étape d'admission faite : %(step)s") % {"step": _pick(d.get("label"))},
-        "checklist.undone": lambda: _("Étape d'admission décochée : %(step)s") % {"step": _pick(d.get("label"))},
+        "checklist.undone": lambda: (
+            _("Étape d'admission décochée : %(step)s") % {"step": _pick(d.get("label"))}
+        ),
     }
     make = texts.get(event.kind)
     if make is not None:

@@ -7,7 +7,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, ValidationError
+from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import django_auth
 
 from parcours.accounts.api_auth import TokenAuth
@@ -70,6 +70,20 @@ def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespo
         loc = [str(p) for p in err.get("loc", ()) if p not in {"body", "payload", "query", "path"}]
         fields.setdefault(".".join(loc) or "body", []).append(_pydantic_message(err))
     return _error(request, 422, "invalid", _("Requête invalide : rien n'a été enregistré."), fields=fields)
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    # django-ninja answers 400 "Cannot parse request body" (English) to a body that is not JSON.
+    if exc.status_code == 400 and str(exc).startswith("Cannot parse request body"):
+        return _error(
+            request,
+            422,
+            "invalid",
+            _("Requête invalide : rien n'a été enregistré."),
+            fields={"body": [_("Le corps de la requête n'est pas du JSON valide.")]},
+        )
+    return _error(request, exc.status_code, "http_error", str(exc))
 
 
 @api.exception_handler(AuthenticationError)

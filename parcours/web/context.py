@@ -7,5 +7,5 @@ from parcours.accounts.permissions import permissions_of, role_code
 
 def navigation(request: HttpRequest) -> dict[str, object]:
     user = request.user
-    perms = permissions_of(user)  # type: ignore[arg-type]
-    return {"perms_codes": perms, "role_code": role_code(user)}  # type: ignore[arg-type]
+    perms = permissions_of(user)
+    return {"perms_codes": perms, "role_code": role_code(user)}

@@ -7,7 +7,14 @@ from django.utils.translation import gettext_lazy as _
 
 from parcours.accounts.enums import OrganisationKind
 from parcours.accounts.models import Organisation, User
-from parcours.patients.enums import ConsentKind, EligibilityConclusion, IdentityStatus, RiskFactor, Sex, SuccessFactor
+from parcours.patients.enums import (
+    ConsentKind,
+    EligibilityConclusion,
+    IdentityStatus,
+    RiskFactor,
+    Sex,
+    SuccessFactor,
+)
 
 
 class PatientForm(forms.Form):
@@ -17,11 +24,15 @@ class PatientForm(forms.Form):
     sex = forms.ChoiceField(label=_("Sexe"), choices=Sex.choices)
     birth_date = forms.DateField(label=_("Date de naissance"), widget=forms.DateInput(attrs={"type": "date"}))
     birth_place_insee = forms.CharField(
-        label=_("Lieu de naissance (code INSEE)"), max_length=5, required=False,
+        label=_("Lieu de naissance (code INSEE)"),
+        max_length=5,
+        required=False,
         help_text=_("5 caractères, ex. 69123 (Lyon) ; 99xxx si né(e) à l'étranger."),
     )
     ins = forms.CharField(
-        label=_("INS (matricule INS)"), max_length=21, required=False,
+        label=_("INS (matricule INS)"),
+        max_length=21,
+        required=False,
         help_text=_("15 caractères : NIR (13) + clé (2). Les espaces sont acceptés."),
     )
     identity_status = forms.ChoiceField(label=_("Statut de l'identité"), choices=IdentityStatus.choices)
@@ -35,7 +46,9 @@ class PatientForm(forms.Form):
 
 class PatientCreateForm(PatientForm):
     hospital = forms.ModelChoiceField(
-        label=_("Établissement"), queryset=Organisation.objects.filter(kind=OrganisationKind.HOSPITAL), required=False
+        label=_("Établissement"),
+        queryset=Organisation.objects.filter(kind=OrganisationKind.HOSPITAL),
+        required=False,
     )
     referring_oncologist = forms.ModelChoiceField(
         label=_("Oncologue référent"),
@@ -43,12 +56,16 @@ class PatientCreateForm(PatientForm):
         required=False,
     )
     gp = forms.ModelChoiceField(
-        label=_("Médecin traitant"), queryset=User.objects.filter(role__code="gp", is_active=True), required=False
+        label=_("Médecin traitant"),
+        queryset=User.objects.filter(role__code="gp", is_active=True),
+        required=False,
     )
 
 
 class TransitionForm(forms.Form):
-    reason = forms.CharField(label=_("Motif"), max_length=1000, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(
+        label=_("Motif"), max_length=1000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
 
@@ -64,15 +81,21 @@ class ConsentForm(forms.Form):
 
 class EligibilityForm(forms.Form):
     success_factors = forms.MultipleChoiceField(
-        label=_("Facteurs de réussite"), choices=SuccessFactor.choices, required=False,
+        label=_("Facteurs de réussite"),
+        choices=SuccessFactor.choices,
+        required=False,
         widget=forms.CheckboxSelectMultiple,
     )
     risk_factors = forms.MultipleChoiceField(
-        label=_("Facteurs de risque nécessitant un accompagnement"), choices=RiskFactor.choices, required=False,
+        label=_("Facteurs de risque nécessitant un accompagnement"),
+        choices=RiskFactor.choices,
+        required=False,
         widget=forms.CheckboxSelectMultiple,
     )
     conclusion = forms.ChoiceField(label=_("Conclusion"), choices=EligibilityConclusion.choices)
-    note = forms.CharField(label=_("Commentaire"), max_length=1000, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(
+        label=_("Commentaire"), max_length=1000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class HadRequestForm(forms.Form):

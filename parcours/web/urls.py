@@ -1,3 +1,4 @@
+from django.contrib.auth.views import LogoutView
 from django.urls import path
 
 from parcours.web import views
@@ -8,7 +9,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("connexion/", views.LoginView.as_view(), name="login"),
-    path("deconnexion/", views.auth_views.LogoutView.as_view(), name="logout"),
+    path("deconnexion/", LogoutView.as_view(), name="logout"),
     path("patients/", views.patient_list, name="patients"),
     path("patients/nouveau/", views.patient_create, name="patient_create"),
     path("patients/<str:patient_id>/", views.patient_detail, name="patient"),
@@ -21,13 +22,19 @@ urlpatterns = [
         views.pathway_transition,
         name="pathway_transition",
     ),
-    path("patients/<str:patient_id>/admission/<str:step_id>/", views.checklist_toggle, name="checklist_toggle"),
+    path(
+        "patients/<str:patient_id>/admission/<str:step_id>/", views.checklist_toggle, name="checklist_toggle"
+    ),
     path("patients/<str:patient_id>/consentements/", views.consent_add, name="consent_add"),
     path("patients/<str:patient_id>/eligibilite/", views.eligibility_assess, name="eligibility"),
     path("patients/<str:patient_id>/had/", views.had_request, name="had_request"),
     path("patients/<str:patient_id>/had/<str:request_id>/decision/", views.had_decide, name="had_decide"),
     path("patients/<str:patient_id>/aidants/", views.caregiver_add, name="caregiver_add"),
     path("patients/<str:patient_id>/equipe/", views.careteam_add, name="careteam_add"),
-    path("patients/<str:patient_id>/equipe/<str:membership_id>/retirer/", views.careteam_remove, name="careteam_remove"),
+    path(
+        "patients/<str:patient_id>/equipe/<str:membership_id>/retirer/",
+        views.careteam_remove,
+        name="careteam_remove",
+    ),
     path("journal/", views.audit_log, name="audit"),
 ]

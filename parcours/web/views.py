@@ -43,7 +43,7 @@ def _user(request: HttpRequest) -> User:
 
 def _patient(request: HttpRequest, patient_id: str, **kwargs: Any) -> Patient:
     try:
-        return access_patient_by_id(user=request.user, patient_id=patient_id, **kwargs)  # type: ignore[arg-type]
+        return access_patient_by_id(user=request.user, patient_id=patient_id, **kwargs)
     except NotFound as exc:
         raise Http404(exc.message) from exc
 
@@ -155,6 +155,7 @@ def patient_detail(request: HttpRequest, patient_id: str) -> HttpResponse:
     timeline = patient_selectors.timeline_page(patient=patient, limit=30)
     convention = convention_between(hospital_id=patient.hospital_id, had_id=patient.had_id)
     requests = patient_selectors.had_requests(patient=patient)
+    facts = pathway_selectors.base_facts(patient)
     context = {
         "patient": patient,
         "care_team": patient_selectors.active_care_team(patient=patient),
@@ -162,9 +163,9 @@ def patient_detail(request: HttpRequest, patient_id: str) -> HttpResponse:
         "eligibility": patient_selectors.latest_eligibility(patient=patient),
         "had_requests": requests,
         "pending_request": next((r for r in requests if r.status == HadRequestStatus.REQUESTED), None),
-        "pathways": pathway_selectors.pathway_views(patient=patient, now=now),
+        "pathways": pathway_selectors.pathway_views(patient=patient, now=now, base=facts),
         "startable": pathway_selectors.startable_definitions(patient=patient),
-        "checklist": pathway_selectors.admission_checklist(patient=patient, now=now),
+        "checklist": pathway_selectors.admission_checklist(patient=patient, base=facts),
         "timeline": [(e, timeline_text(e)) for e in timeline],
         "timeline_more": len(timeline) == 30,
         "convention": convention,
@@ -177,8 +178,14 @@ def patient_detail(request: HttpRequest, patient_id: str) -> HttpResponse:
         "can": {
             code.replace(".", "_"): has_perm(user, code)
             for code in (
-                "patient.edit", "pathway.transition", "pathway.checklist", "had.request", "had.validate",
-                "consent.record", "eligibility.assess", "careteam.manage",
+                "patient.edit",
+                "pathway.transition",
+                "pathway.checklist",
+                "had.request",
+                "had.validate",
+                "consent.record",
+                "eligibility.assess",
+                "careteam.manage",
             )
         },
         "now": now,
@@ -197,7 +204,11 @@ def patient_timeline(request: HttpRequest, patient_id: str) -> HttpResponse:
     return render(
         request,
         "web/_timeline_items.html",
-        {"timeline": [(e, timeline_text(e)) for e in events], "patient": patient, "timeline_more": len(events) == 50},
+        {
+            "timeline": [(e, timeline_text(e)) for e in events],
+            "patient": patient,
+            "timeline_more": len(events) == 50,
+        },
     )
 
 
@@ -289,7 +300,9 @@ def consent_add(request: HttpRequest, patient_id: str) -> HttpResponse:
 
 @login_required
 def eligibility_assess(request: HttpRequest, patient_id: str) -> HttpResponse:
-    patient = _patient(request, patient_id, permission="eligibility.assess" if request.method == "POST" else None)
+    patient = _patient(
+        request, patient_id, permission="eligibility.assess" if request.method == "POST" else None
+    )
     form = forms.EligibilityForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -379,7 +392,9 @@ def careteam_add(request: HttpRequest, patient_id: str) -> HttpResponse:
 def careteam_remove(request: HttpRequest, patient_id: str, membership_id: str) -> HttpResponse:
     patient = _patient(request, patient_id, permission="careteam.manage")
     try:
-        patient_services.careteam_member_remove(actor=_user(request), patient=patient, membership_id=membership_id)
+        patient_services.careteam_member_remove(
+            actor=_user(request), patient=patient, membership_id=membership_id
+        )
     except DomainError as exc:
         _flash_error(request, exc)
     return _back(patient, "equipe")
@@ -409,13 +424,22 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     qs = audit_events(patient_id=patient.pk if patient else None, action=request.GET.get("action", ""))
     page = Paginator(qs, 100).get_page(request.GET.get("page"))
     audit_record(
-        actor=user, action="read", object_type="audit_log", patient_id=patient.pk if patient else None,
+        actor=user,
+        action="read",
+        object_type="audit_log",
+        patient_id=patient.pk if patient else None,
         detail={"page": page.number},
     )
     return render(
         request,
         "web/audit_log.html",
-        {"page": page, "patient": patient, "query": query, "found": found, "actions": AuditEvent._meta.get_field("action").choices},  # type: ignore[union-attr]
+        {
+            "page": page,
+            "patient": patient,
+            "query": query,
+            "found": found,
+            "actions": AuditEvent._meta.get_field("action").choices,
+        },
     )
 
 
@@ -429,7 +453,11 @@ def patient_export(request: HttpRequest, patient_id: str) -> HttpResponse:
         raise Http404(exc.message) from exc
     payload = patient_selectors.patient_export(patient=patient)
     audit_record(
-        actor=user, action="export", object_type="patient", object_id=str(patient.external_id), patient_id=patient.pk
+        actor=user,
+        action="export",
+        object_type="patient",
+        object_id=str(patient.external_id),
+        patient_id=patient.pk,
     )
     response = HttpResponse(
         json.dumps(payload, ensure_ascii=False, indent=2), content_type="application/json; charset=utf-8"

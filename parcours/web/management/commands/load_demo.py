@@ -27,15 +27,20 @@ class Command(BaseCommand):
             return
         try:
             summary = load_demo(
-                patients=opts["patients"], events=opts["events"], seed=opts["seed"], scale=opts["scale"],
+                patients=opts["patients"],
+                events=opts["events"],
+                seed=opts["seed"],
+                scale=opts["scale"],
                 progress=lambda m: self.stdout.write(f"  … {m}"),
             )
         except RuntimeError as exc:
             raise CommandError(str(exc)) from exc
-        self.stdout.write(self.style.SUCCESS(
-            f"Demo loaded: {summary.organisations} organisations, {summary.professionals} professionals, "
-            f"{summary.patients} patients, {summary.timeline_events} timeline events."
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo loaded: {summary.organisations} organisations, {summary.professionals} professionals, "
+                f"{summary.patients} patients, {summary.timeline_events} timeline events."
+            )
+        )
         self.stdout.write(f"Demo logins (password: {DEMO_PASSWORD}):")
         for role, login in summary.logins.items():
             self.stdout.write(f"  {role:16} {login}")

@@ -13,7 +13,7 @@ from parcours.accounts.models import Organisation, Role, User
 from parcours.pathways.models import ChecklistCompletion, PatientPathway
 from parcours.patients.models import CareTeamMembership, HadRequest, Patient
 
-PASSWORD = "un-mot-de-passe-solide"  # noqa: S105
+PASSWORD = "un-mot-de-passe-solide"
 
 
 def _user(username: str, role: str, org: Organisation, first: str, last: str) -> User:
@@ -57,7 +57,11 @@ def s1_patient(transactional_db: Any) -> dict[str, Any]:
         started_at=now - dt.timedelta(days=180),
     )
     ChecklistCompletion.objects.create(
-        patient=patient, definition_key="had_admission", step_id="eligibility_identified", done_at=now, done_by=idec
+        patient=patient,
+        definition_key="had_admission",
+        step_id="eligibility_identified",
+        done_at=now,
+        done_by=idec,
     )
     HadRequest.objects.create(
         patient=patient, had=had, requested_by=onco, requested_at=now, motive="Poursuite à domicile"
@@ -81,7 +85,7 @@ def test_idec_moves_patient_from_s1_to_s2_once_guards_are_met(
     page = context.new_page()
     _login(page, base, "claire.idec")
     page.get_by_role("link", name="LAMBERT Jeanne").click()
-    assert page.get_by_test_id("pathway-state-clb_home_immunotherapy").inner_text() .startswith("Séquence 1")
+    assert page.get_by_test_id("pathway-state-clb_home_immunotherapy").inner_text().startswith("Séquence 1")
 
     # 1. Try S1 → S2: refused, and the unmet conditions are listed.
     transition = page.locator("[data-transition=to_s2]")
