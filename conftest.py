@@ -35,7 +35,9 @@ def world(db: None) -> World:
     hospital = OrganisationFactory(name="Centre Léon Bérard")
     had = OrganisationFactory(had=True, name="HAD Soins et Santé", service_area=["69"])
     other_had = OrganisationFactory(had=True, name="HAD de l'Ain", service_area=["01"])
-    idec = UserFactory(role="idec", organisation=hospital, username="idec", first_name="Inès", last_name="Coord")
+    idec = UserFactory(
+        role="idec", organisation=hospital, username="idec", first_name="Inès", last_name="Coord"
+    )
     oncologist = UserFactory(role="oncologist", organisation=hospital, username="onco")
     had_physician = UserFactory(role="had_physician", organisation=had, username="medhad")
     other_had_physician = UserFactory(role="had_physician", organisation=other_had, username="medain")

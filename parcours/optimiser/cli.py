@@ -26,17 +26,35 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description="Plan a day of nurse rounds. Times in the plan are minutes from midnight.",
     )
     plan.add_argument("instance", help="instance JSON file ('-' for stdin)")
-    plan.add_argument("--time-limit", type=float, default=10.0, metavar="SECONDS",
-                      help="solver time budget in seconds (default 10)")
+    plan.add_argument(
+        "--time-limit",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="solver time budget in seconds (default 10)",
+    )
     plan.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    plan.add_argument("--engine", choices=("pyvrp", "ortools"), default="pyvrp",
-                      help="solver engine (default pyvrp)")
+    plan.add_argument(
+        "--engine", choices=("pyvrp", "ortools"), default="pyvrp", help="solver engine (default pyvrp)"
+    )
     plan.add_argument("--replan-from", metavar="PLAN", help="re-plan from this plan instead of from scratch")
     plan.add_argument("--now", help="current time HH:MM (with --replan-from)")
-    plan.add_argument("--cancel", nargs="+", action="extend", default=[], metavar="VISIT",
-                      help="cancelled visit ids (with --replan-from)")
-    plan.add_argument("--sick", nargs="+", action="extend", default=[], metavar="NURSE",
-                      help="ids of nurses who stopped working (with --replan-from)")
+    plan.add_argument(
+        "--cancel",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="VISIT",
+        help="cancelled visit ids (with --replan-from)",
+    )
+    plan.add_argument(
+        "--sick",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="NURSE",
+        help="ids of nurses who stopped working (with --replan-from)",
+    )
     plan.set_defaults(func=run_plan)
 
     check = subparsers.add_parser(
@@ -91,8 +109,11 @@ def run_plan(ns: argparse.Namespace) -> int:
         except OSError as exc:
             return _fail(f"{ns.replan_from}: {exc.strerror or exc}")
         try:
-            result = replan(instance, previous,
-                            ReplanRequest(now=now, cancel=frozenset(ns.cancel), sick=frozenset(ns.sick)))
+            result = replan(
+                instance,
+                previous,
+                ReplanRequest(now=now, cancel=frozenset(ns.cancel), sick=frozenset(ns.sick)),
+            )
         except ReplanError as exc:
             return _fail(str(exc))
         for w in result.warnings:

@@ -112,7 +112,9 @@ def replan(
         rounds.append(Round(nurse=nurse, head=head, actions=actions, closed=sick))
     for nurse in instance.nurses:
         if nurse.id not in seen_nurses:
-            rounds.append(Round(nurse=nurse, head=ctx.empty_head(nurse, request.now), closed=nurse.id in request.sick))
+            rounds.append(
+                Round(nurse=nurse, head=ctx.empty_head(nurse, request.now), closed=nurse.id in request.sick)
+            )
 
     feas = precheck(ctx)
     cancelled = request.cancel - frozen_visits

@@ -41,6 +41,7 @@ class Head:
     load: float
     carried: frozenset[str]
     travel: float
+    done: float | None = None  # when the frozen stops end (the nurse may go home from then)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +112,7 @@ class Context:
             load=load,
             carried=frozenset(carried),
             travel=travel,
+            done=time,
         )
 
 
@@ -175,6 +177,8 @@ def time_route(ctx: Context, nurse: Nurse, actions: Sequence[Action], head: Head
         first_leg = False
     leg = rows[point][ctx.table.end_index[nurse.id]]
     travel += leg
+    if not actions and head.done is not None:
+        t = head.done  # nothing new: she goes home as soon as the frozen part is done
     last = next((s.visit for s in reversed(stops[len(head.stops) :]) if isinstance(s, VisitStop)), None)
     if t + leg > nurse.shift_end + EPS:
         return Timed((), 0.0, f"nurse {nurse.id} back after shift end", last)

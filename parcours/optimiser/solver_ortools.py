@@ -98,35 +98,49 @@ def solve_ortools(
     for v in visits:
         vn = manager.NodeToIndex(visit_node[v.id])
         latest = v.window_end if v.bag is None else min(v.window_end, v.bag.expiry)
-        tdim.CumulVar(vn).SetRange(math.ceil(v.window_start * scale - 1e-6), math.floor(latest * scale + 1e-6))
+        tdim.CumulVar(vn).SetRange(
+            math.ceil(v.window_start * scale - 1e-6), math.floor(latest * scale + 1e-6)
+        )
         allowed = [k for k, n in enumerate(nurses) if v.skills <= n.skills]
-        routing.SetAllowedVehiclesForIndex(allowed, vn)
+        if len(allowed) < nv:
+            routing.VehicleVar(vn).SetValues([-1, *allowed])
         if v.bag is None:
             routing.AddDisjunction([vn], penalty)
             continue
         pn = manager.NodeToIndex(pickup_node[v.id])
         pmin = ctx.depots[v.bag.depot].pickup_min
         tdim.CumulVar(pn).SetRange(math.ceil((v.bag.ready + pmin) * scale - 1e-6), horizon)
-        routing.SetAllowedVehiclesForIndex(allowed, pn)
+        if len(allowed) < nv:
+            routing.VehicleVar(pn).SetValues([-1, *allowed])
         routing.AddPickupAndDelivery(pn, vn)
         solver.Add(routing.VehicleVar(pn) == routing.VehicleVar(vn))
         solver.Add(tdim.CumulVar(pn) <= tdim.CumulVar(vn))
         routing.AddDisjunction([pn, vn], penalty, 2)
     if any(n.max_visits is not None for n in nurses):
         count_idx = routing.RegisterUnaryTransitCallback(
-            lambda a: 1 if node_visit[manager.IndexToNode(a)] is not None
-            and pickup_depot[manager.IndexToNode(a)] is None else 0
+            lambda a: (
+                1
+                if node_visit[manager.IndexToNode(a)] is not None
+                and pickup_depot[manager.IndexToNode(a)] is None
+                else 0
+            )
         )
         routing.AddDimensionWithVehicleCapacity(
-            count_idx, 0, [n.max_visits if n.max_visits is not None else 10**6 for n in nurses], True, "visits"
+            count_idx,
+            0,
+            [n.max_visits if n.max_visits is not None else 10**6 for n in nurses],
+            True,
+            "visits",
         )
     if any(n.capacity is not None for n in nurses):
         demand = {visit_node[v.id]: math.ceil(v.demand * 1000 - 1e-9) for v in visits}
         dem_idx = routing.RegisterUnaryTransitCallback(lambda a: demand.get(manager.IndexToNode(a), 0))
         routing.AddDimensionWithVehicleCapacity(
-            dem_idx, 0,
+            dem_idx,
+            0,
             [math.floor(n.capacity * 1000 + 1e-9) if n.capacity is not None else 10**12 for n in nurses],
-            True, "demand",
+            True,
+            "demand",
         )
 
     params = pywrapcp.DefaultRoutingSearchParameters()
@@ -146,8 +160,11 @@ def solve_ortools(
         initial.append(seq)
     routing.CloseModelWithParameters(params)
     start: Any = routing.ReadAssignmentFromRoutes(initial, True)
-    solution: Any = (routing.SolveFromAssignmentWithParameters(start, params) if start is not None
-                     else routing.SolveWithParameters(params))
+    solution: Any = (
+        routing.SolveFromAssignmentWithParameters(start, params)
+        if start is not None
+        else routing.SolveWithParameters(params)
+    )
     routes: dict[str, list[Action]] = {}
     if solution is None:
         return EngineResult(routes=routes, objective=math.inf)

@@ -57,19 +57,29 @@ def generate_day(
 ) -> dict[str, Any]:
     """A synthetic day (decoded instance JSON)."""
     rng = random.Random(seed)
-    depots = [{"id": pid, "lat": lat, "lon": lon, "pickup_min": pmin}
-              for pid, lat, lon, pmin in PHARMACIES[:max(1, n_pharmacies)]]
+    depots = [
+        {"id": pid, "lat": lat, "lon": lon, "pickup_min": pmin}
+        for pid, lat, lon, pmin in PHARMACIES[: max(1, n_pharmacies)]
+    ]
 
     nurses: list[dict[str, Any]] = []
     for k in range(n_nurses):
         lat, lon = _point(rng, radius_km)
         u = rng.random()
         shift = ("07:30", "15:30") if u < 0.40 else ("08:30", "16:30") if u < 0.75 else ("10:30", "18:30")
-        skills = sorted(s for s, p in (("chimio", 0.65), ("immuno", 0.5), ("picc", 0.6), ("etp", 0.3))
-                        if rng.random() < p)
-        nurses.append({"id": f"IDE{k + 1:03d}", "start": {"lat": lat, "lon": lon},
-                       "end": {"lat": lat, "lon": lon}, "shift": list(shift), "skills": skills,
-                       "max_visits": 9})
+        skills = sorted(
+            s for s, p in (("chimio", 0.65), ("immuno", 0.5), ("picc", 0.6), ("etp", 0.3)) if rng.random() < p
+        )
+        nurses.append(
+            {
+                "id": f"IDE{k + 1:03d}",
+                "start": {"lat": lat, "lon": lon},
+                "end": {"lat": lat, "lon": lon},
+                "shift": list(shift),
+                "skills": skills,
+                "max_visits": 9,
+            }
+        )
 
     kinds = list(CARE)
     non_bag = [k for k in kinds if not CARE[k][3]]
@@ -92,9 +102,14 @@ def generate_day(
             w0 = rng.randrange(12 * 60 + 30, 15 * 60 + 1, 15)
         width = rng.choice((60, 90, 120, 120, 180, 240))
         w1 = min(w0 + width, 18 * 60 - duration)
-        visit: dict[str, Any] = {"id": f"V{i + 1:04d}", "lat": lat, "lon": lon,
-                                 "window": [_hhmm(w0), _hhmm(w1)], "duration_min": duration,
-                                 "skills": sorted(skill_list)}
+        visit: dict[str, Any] = {
+            "id": f"V{i + 1:04d}",
+            "lat": lat,
+            "lon": lon,
+            "window": [_hhmm(w0), _hhmm(w1)],
+            "duration_min": duration,
+            "skills": sorted(skill_list),
+        }
         if needs_bag:
             depot = rng.choice(depots)["id"]
             ready = max(7 * 60, w0 - rng.choice((30, 45, 60, 90, 120)))
@@ -102,5 +117,10 @@ def generate_day(
             stability = rng.choice((240, 300, 360, 480, 720))
             visit["bag"] = {"depot": depot, "ready": _hhmm(ready), "stability_min": stability}
         visits.append(visit)
-    return {"date": date, "travel": {"kind": "haversine", "speed_kmh": 30, "detour_factor": 1.3},
-            "depots": depots, "nurses": nurses, "visits": visits}
+    return {
+        "date": date,
+        "travel": {"kind": "haversine", "speed_kmh": 30, "detour_factor": 1.3},
+        "depots": depots,
+        "nurses": nurses,
+        "visits": visits,
+    }

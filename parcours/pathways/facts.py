@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+
 from parcours.core.clock import now as clock_now
 from parcours.pathways.engine import state_facts
 from parcours.pathways.models import ChecklistCompletion, PatientPathway

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils.translation import get_language
 
 from parcours.pathways import engine, registry
@@ -79,15 +78,16 @@ def admission_checklist(*, patient: Patient, base: dict[str, object] | None = No
     return ChecklistView(defn, engine.checklist_progress(defn, facts))
 
 
-def with_clb_state(qs: QuerySet[Patient]) -> QuerySet[Patient]:
-    """Annotate each patient with her state on the CLB pathway (one subquery, no N+1)."""
-    open_clb = PatientPathway.objects.filter(
-        patient=OuterRef("pk"), definition_key=registry.CLB_KEY, ended_at__isnull=True
-    ).order_by("-started_at")
-    return qs.annotate(
-        clb_state=Subquery(open_clb.values("state")[:1]),
-        clb_since=Subquery(open_clb.values("state_entered_at")[:1]),
+def clb_states(*, patient_ids: list[int]) -> dict[int, tuple[str, dt.datetime]]:
+    """Open CLB pathway state per patient, for one page of a list (one query, whatever the page size)."""
+    rows = (
+        PatientPathway.objects.filter(
+            patient_id__in=patient_ids, definition_key=registry.CLB_KEY, ended_at__isnull=True
+        )
+        .order_by("started_at")
+        .values_list("patient_id", "state", "state_entered_at")
     )
+    return {pid: (state, since) for pid, state, since in rows}
 
 
 def state_labels(key: str) -> dict[str, str]:

@@ -138,7 +138,9 @@ def list_patients(
 ) -> Any:
     from parcours.audit.services import audit_record
 
-    qs = selectors.my_patients(user=_user(request), query=q)
+    qs = selectors.my_patients(user=_user(request), query=q).select_related(
+        "hospital", "had", "referring_oncologist", "gp"
+    )
     items = list(qs[offset : offset + limit])
     audit_record(
         actor=_user(request), action="list", object_type="patient", detail={"q": q, "offset": offset}

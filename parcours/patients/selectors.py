@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.paginator import Page, Paginator
 from django.db.models import Prefetch, Q, QuerySet
 
 from parcours.accounts.models import User
@@ -21,7 +22,7 @@ from parcours.patients.models import (
 
 
 def my_patients(*, user: User, query: str = "") -> QuerySet[Patient]:
-    qs = patients_visible_to(user=user).select_related("hospital", "had", "referring_oncologist", "gp")
+    qs = patients_visible_to(user=user)
     query = query.strip()
     if query:
         cond = (
@@ -31,6 +32,21 @@ def my_patients(*, user: User, query: str = "") -> QuerySet[Patient]:
             cond |= Q(ins__startswith=query.replace(" ", "").upper())
         qs = qs.filter(cond)
     return qs.order_by("birth_name", "given_names", "id")
+
+
+def my_patients_page(
+    *, user: User, query: str = "", page_number: object = 1, per_page: int = 50
+) -> tuple[Page[int], list[Patient]]:
+    """One page of "my patients": sort and paginate narrow rows (ids), then load those rows only."""
+    ids = my_patients(user=user, query=query).values_list("id", flat=True)
+    page = Paginator(ids, per_page).get_page(page_number)
+    by_id = {
+        p.pk: p
+        for p in Patient.objects.filter(pk__in=list(page)).select_related(
+            "hospital", "had", "referring_oncologist"
+        )
+    }
+    return page, [by_id[pk] for pk in page if pk in by_id]
 
 
 def active_care_team(*, patient: Patient) -> list[CareTeamMembership]:

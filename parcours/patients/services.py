@@ -220,12 +220,8 @@ def _member_add(*, patient: Patient, user: User, team_role: str, actor: User) ->
     return membership
 
 
-@transaction.atomic
-def careteam_member_add(
-    *, actor: User, patient: Patient, user: User, team_role: str = ""
-) -> CareTeamMembership:
-    if not has_perm(actor, "careteam.manage"):
-        raise Forbidden(_("Votre rôle ne permet pas de modifier l'équipe de soins."))
+def careteam_member_check(*, patient: Patient, user: User) -> None:
+    """Raise if ``user`` cannot join ``patient``'s care team (not a care professional, already in)."""
     if user.role is None or role_code(user) in {
         "patient",
         "caregiver",
@@ -239,6 +235,15 @@ def careteam_member_add(
         )
     if CareTeamMembership.objects.filter(patient=patient, user=user, until__isnull=True).exists():
         raise Conflict(_("%(name)s fait déjà partie de l'équipe de soins.") % {"name": str(user)})
+
+
+@transaction.atomic
+def careteam_member_add(
+    *, actor: User, patient: Patient, user: User, team_role: str = ""
+) -> CareTeamMembership:
+    if not has_perm(actor, "careteam.manage"):
+        raise Forbidden(_("Votre rôle ne permet pas de modifier l'équipe de soins."))
+    careteam_member_check(patient=patient, user=user)
     membership = _member_add(patient=patient, user=user, team_role=team_role or str(user.role), actor=actor)
     audit_record(
         actor=actor,

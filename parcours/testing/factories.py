@@ -19,7 +19,7 @@ from parcours.patients.ins import make_ins
 from parcours.patients.models import CareTeamMembership, Patient
 
 _nir_serial = itertools.count(1)
-PASSWORD = "motdepasse"
+PASSWORD = "motdepasse"  # noqa: S105 (test fixtures only)
 
 
 def next_ins(sex: str = "2") -> str:

@@ -31,6 +31,7 @@ urlpatterns = [
     path("patients/<str:patient_id>/had/<str:request_id>/decision/", views.had_decide, name="had_decide"),
     path("patients/<str:patient_id>/aidants/", views.caregiver_add, name="caregiver_add"),
     path("patients/<str:patient_id>/equipe/", views.careteam_add, name="careteam_add"),
+    path("patients/<str:patient_id>/equipe/formulaire/", views.careteam_form, name="careteam_form"),
     path(
         "patients/<str:patient_id>/equipe/<str:membership_id>/retirer/",
         views.careteam_remove,

@@ -8,6 +8,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
@@ -46,6 +47,8 @@ def _patient(request: HttpRequest, patient_id: str, **kwargs: Any) -> Patient:
         return access_patient_by_id(user=request.user, patient_id=patient_id, **kwargs)
     except NotFound as exc:
         raise Http404(exc.message) from exc
+    except Forbidden as exc:
+        raise PermissionDenied(exc.message) from exc
 
 
 def _apply_errors(form: Any, exc: ValidationFailed) -> None:
@@ -59,6 +62,20 @@ def _apply_errors(form: Any, exc: ValidationFailed) -> None:
 class LoginView(auth_views.LoginView):
     template_name = "registration/login.html"
     redirect_authenticated_user = True
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        audit_record(actor=form.get_user(), action="login", object_type="session")
+        return response
+
+    def form_invalid(self, form: Any) -> HttpResponse:
+        audit_record(
+            actor=None,
+            action="login_failed",
+            object_type="session",
+            detail={"username": str(form.data.get("username", ""))[:150]},
+        )
+        return super().form_invalid(form)
 
 
 @require_GET
@@ -87,14 +104,18 @@ def home(request: HttpRequest) -> HttpResponseBase:
 def patient_list(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     query = request.GET.get("q", "")
-    qs = pathway_selectors.with_clb_state(patient_selectors.my_patients(user=user, query=query))
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    page, patients = patient_selectors.my_patients_page(
+        user=user, query=query, page_number=request.GET.get("page")
+    )
+    states = pathway_selectors.clb_states(patient_ids=[p.pk for p in patients])
+    rows = [(p, states.get(p.pk)) for p in patients]
     audit_record(actor=user, action="list", object_type="patient", detail={"q": query, "page": page.number})
     return render(
         request,
         "web/patient_list.html",
         {
             "page": page,
+            "rows": rows,
             "query": query,
             "can_create": has_perm(user, "patient.create"),
             "state_labels": pathway_selectors.state_labels(registry.CLB_KEY),
@@ -174,7 +195,6 @@ def patient_detail(request: HttpRequest, patient_id: str) -> HttpResponse:
         "eligibility_form": forms.EligibilityForm(),
         "had_request_form": forms.HadRequestForm(initial={"had": patient.had_id}),
         "caregiver_form": forms.CaregiverForm(),
-        "careteam_form": forms.CareTeamAddForm(),
         "can": {
             code.replace(".", "_"): has_perm(user, code)
             for code in (
@@ -388,6 +408,15 @@ def careteam_add(request: HttpRequest, patient_id: str) -> HttpResponse:
 
 
 @login_required
+@require_GET
+def careteam_form(request: HttpRequest, patient_id: str) -> HttpResponse:
+    """The add-member form, loaded on demand (its list of professionals is long)."""
+    patient = _patient(request, patient_id, permission="careteam.manage")
+    template = "web/_careteam_form.html" if getattr(request, "htmx", False) else "web/careteam_form_page.html"
+    return render(request, template, {"patient": patient, "careteam_form": forms.CareTeamAddForm()})
+
+
+@login_required
 @require_POST
 def careteam_remove(request: HttpRequest, patient_id: str, membership_id: str) -> HttpResponse:
     patient = _patient(request, patient_id, permission="careteam.manage")
@@ -423,6 +452,8 @@ def audit_log(request: HttpRequest) -> HttpResponse:
             raise Http404(exc.message) from exc
     qs = audit_events(patient_id=patient.pk if patient else None, action=request.GET.get("action", ""))
     page = Paginator(qs, 100).get_page(request.GET.get("page"))
+    # Evaluate the page now: the read recorded below would otherwise push the oldest event off the page.
+    page.object_list = list(page.object_list)
     audit_record(
         actor=user,
         action="read",

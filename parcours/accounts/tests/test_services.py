@@ -57,7 +57,12 @@ def test_professional_create_reports_duplicate_username_and_bad_rpps_together() 
     UserFactory(username="taken")
     with pytest.raises(ValidationFailed) as exc:
         professional_create(
-            actor=None, username="taken", first_name="A", last_name="B", role_code="idec", organisation=None,
+            actor=None,
+            username="taken",
+            first_name="A",
+            last_name="B",
+            role_code="idec",
+            organisation=None,
             rpps="123",
         )
     assert set(exc.value.field_errors) == {"username", "rpps"}
@@ -65,8 +70,14 @@ def test_professional_create_reports_duplicate_username_and_bad_rpps_together() 
 
 def test_professional_create_sets_role_password_and_audits() -> None:
     user = professional_create(
-        actor=None, username="lea", first_name="Léa", last_name="Moreau", role_code="gp", organisation=None,
-        password="s3cret-pass", rpps="10001234567",
+        actor=None,
+        username="lea",
+        first_name="Léa",
+        last_name="Moreau",
+        role_code="gp",
+        organisation=None,
+        password="s3cret-pass",
+        rpps="10001234567",
     )
     assert user.role.code == "gp"
     assert user.check_password("s3cret-pass")

@@ -64,24 +64,38 @@ def test_create_update_and_transition_through_the_api_are_audited(world, api_cli
     pid = created.json()["id"]
     event = last("create")
     assert (event.actor, event.object_type, event.object_id, event.ip, event.path) == (
-        world.idec, "patient", pid, IP, "/api/v1/patients",
+        world.idec,
+        "patient",
+        pid,
+        IP,
+        "/api/v1/patients",
     )
     assert event.patient_id is not None
 
     patched = client.patch(
-        f"/api/v1/patients/{pid}", json.dumps({"version": 1, "phone": "0600000000"}),
-        content_type="application/json", REMOTE_ADDR=IP,
+        f"/api/v1/patients/{pid}",
+        json.dumps({"version": 1, "phone": "0600000000"}),
+        content_type="application/json",
+        REMOTE_ADDR=IP,
     )
     assert patched.status_code == 200, patched.content
     event = last("update")
-    assert (event.actor, event.patient_id, event.ip, event.method) == (world.idec, last("create").patient_id, IP, "PATCH")
+    assert (event.actor, event.patient_id, event.ip, event.method) == (
+        world.idec,
+        last("create").patient_id,
+        IP,
+        "PATCH",
+    )
     assert event.detail["fields"] == ["phone"]
 
-    assert client.post(f"/api/v1/patients/{pid}/pathways/{registry.CLB_KEY}", REMOTE_ADDR=IP).status_code == 201
+    assert (
+        client.post(f"/api/v1/patients/{pid}/pathways/{registry.CLB_KEY}", REMOTE_ADDR=IP).status_code == 201
+    )
     moved = client.post(
         f"/api/v1/patients/{pid}/pathways/{registry.CLB_KEY}/transitions",
         json.dumps({"transition": "end", "reason": "patient_choice"}),
-        content_type="application/json", REMOTE_ADDR=IP,
+        content_type="application/json",
+        REMOTE_ADDR=IP,
     )
     assert moved.status_code == 200, moved.content
     event = last("transition")

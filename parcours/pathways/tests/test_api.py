@@ -20,8 +20,11 @@ CLB = registry.CLB_KEY
 def in_s1(world) -> PatientPathway:
     pathway_services.pathway_start(actor=world.idec, patient=world.patient, definition_key=CLB)
     pathway_services.checklist_set(
-        actor=world.idec, patient=world.patient, definition_key=registry.ADMISSION_KEY,
-        step_id="eligibility_identified", done=True,
+        actor=world.idec,
+        patient=world.patient,
+        definition_key=registry.ADMISSION_KEY,
+        step_id="eligibility_identified",
+        done=True,
     )
     world.patient.referring_oncologist = world.oncologist
     world.patient.save()
@@ -77,7 +80,9 @@ def test_refused_transition_is_409_with_the_three_unmet_conditions(world, api_cl
 
 
 def test_allowed_transition_is_200_with_the_new_state(world, api_client, in_s1) -> None:
-    req = patient_services.had_request_create(actor=world.oncologist, patient=world.patient, had=world.had, motive="HAD")
+    req = patient_services.had_request_create(
+        actor=world.oncologist, patient=world.patient, had=world.had, motive="HAD"
+    )
     patient_services.had_request_decide(
         actor=world.had_physician, patient=world.patient, request_id=str(req.external_id), validate=True
     )
@@ -94,7 +99,9 @@ def test_allowed_transition_is_200_with_the_new_state(world, api_client, in_s1) 
 
 
 def test_stale_pathway_version_is_409_stale_edit(world, api_client, in_s1) -> None:
-    response = post_transition(api_client(world.idec), world, transition="end", reason="x", version=in_s1.version - 1)
+    response = post_transition(
+        api_client(world.idec), world, transition="end", reason="x", version=in_s1.version - 1
+    )
     assert response.status_code == 409
     assert response.json()["error"] == "stale_edit"
     in_s1.refresh_from_db()

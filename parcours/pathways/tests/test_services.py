@@ -26,8 +26,11 @@ def start(world) -> PatientPathway:
 
 def ready_for_s1(world) -> None:
     services.checklist_set(
-        actor=world.idec, patient=world.patient, definition_key=registry.ADMISSION_KEY,
-        step_id="eligibility_identified", done=True,
+        actor=world.idec,
+        patient=world.patient,
+        definition_key=registry.ADMISSION_KEY,
+        step_id="eligibility_identified",
+        done=True,
     )
     world.patient.referring_oncologist = world.oncologist
     world.patient.save()
@@ -42,14 +45,24 @@ def ready_for_s2(world) -> None:
     )
     patient_services.consent_record(actor=world.idec, patient=world.patient, kind="had_informed", given=True)
     patient_services.eligibility_assess(
-        actor=world.idec, patient=world.patient, success_factors=["morale"], risk_factors=[], conclusion="eligible"
+        actor=world.idec,
+        patient=world.patient,
+        success_factors=["morale"],
+        risk_factors=[],
+        conclusion="eligible",
     )
 
 
-def move(world, transition: str, *, actor=None, reason: str = "", version: int | None = None) -> PatientPathway:
+def move(
+    world, transition: str, *, actor=None, reason: str = "", version: int | None = None
+) -> PatientPathway:
     return services.pathway_transition(
-        actor=actor or world.idec, patient=world.patient, definition_key=CLB, transition_id=transition,
-        reason=reason, expected_version=version,
+        actor=actor or world.idec,
+        patient=world.patient,
+        definition_key=CLB,
+        transition_id=transition,
+        reason=reason,
+        expected_version=version,
     )
 
 
@@ -69,7 +82,9 @@ def test_start_puts_the_patient_in_inclusion_and_records_it(world) -> None:
     assert pathway.definition_version == 1
     assert pathway.version == 1
     assert TimelineEvent.objects.filter(patient=world.patient, kind="pathway.started").count() == 1
-    assert AuditEvent.objects.filter(action="create", object_type="pathway", patient_id=world.patient.pk).exists()
+    assert AuditEvent.objects.filter(
+        action="create", object_type="pathway", patient_id=world.patient.pk
+    ).exists()
 
 
 def test_starting_the_same_pathway_twice_is_a_conflict(world) -> None:
@@ -105,8 +120,11 @@ def test_start_s1_is_refused_until_eligibility_identified_and_oncologist_named(w
     assert [u.id for u in exc.value.unmet] == ["eligibility_identified", "referent_oncologist"]
 
     services.checklist_set(
-        actor=world.idec, patient=world.patient, definition_key=registry.ADMISSION_KEY,
-        step_id="eligibility_identified", done=True,
+        actor=world.idec,
+        patient=world.patient,
+        definition_key=registry.ADMISSION_KEY,
+        step_id="eligibility_identified",
+        done=True,
     )
     with pytest.raises(TransitionRefused) as exc:
         move(world, "start_s1")
@@ -132,7 +150,11 @@ def test_to_s2_is_refused_with_every_unmet_guard_and_nothing_changes(world, in_s
     assert "conditions non remplies" in exc.value.message
     assert exc.value.unmet[1].label == "Consentement éclairé du patient recueilli"
     pathway = PatientPathway.objects.get(pk=in_s1.pk)
-    assert (pathway.state, pathway.version, pathway.state_entered_at) == ("s1", in_s1.version, in_s1.state_entered_at)
+    assert (pathway.state, pathway.version, pathway.state_entered_at) == (
+        "s1",
+        in_s1.version,
+        in_s1.state_entered_at,
+    )
     assert PathwayTransitionLog.objects.count() == transitions_before
     assert TimelineEvent.objects.filter(kind="pathway.transition").count() == timeline_before
     denied = AuditEvent.objects.get(action="denied", object_type="pathway")
@@ -152,7 +174,10 @@ def test_refused_had_request_does_not_validate_feasibility(world, in_s1) -> None
         actor=world.oncologist, patient=world.patient, had=world.had, motive="HAD"
     )
     patient_services.had_request_decide(
-        actor=world.had_physician, patient=world.patient, request_id=str(req.external_id), validate=False,
+        actor=world.had_physician,
+        patient=world.patient,
+        request_id=str(req.external_id),
+        validate=False,
         note="Hors zone",
     )
     with pytest.raises(TransitionRefused) as exc:
@@ -169,7 +194,9 @@ def test_to_s2_succeeds_once_guards_are_met_and_is_logged_everywhere(world, in_s
     assert pathway.ended_at is None
     log = PathwayTransitionLog.objects.get(pathway=pathway, transition_id="to_s2")
     assert (log.source, log.target, log.actor) == ("s1", "s2", world.idec)
-    event = TimelineEvent.objects.get(patient=world.patient, kind="pathway.transition", data__transition="to_s2")
+    event = TimelineEvent.objects.get(
+        patient=world.patient, kind="pathway.transition", data__transition="to_s2"
+    )
     assert event.data["source_label"]["fr"].startswith("Séquence 1")
     audit = AuditEvent.objects.get(action="transition", detail__transition="to_s2")
     assert audit.actor == world.idec
@@ -280,8 +307,11 @@ def test_end_moves_to_the_final_state_and_closes_the_pathway(world, in_s1) -> No
 def test_checklist_tick_is_idempotent_and_untick_removes_it(world) -> None:
     def tick(done: bool) -> None:
         services.checklist_set(
-            actor=world.idec, patient=world.patient, definition_key=registry.ADMISSION_KEY,
-            step_id="first_cure_hdj", done=done,
+            actor=world.idec,
+            patient=world.patient,
+            definition_key=registry.ADMISSION_KEY,
+            step_id="first_cure_hdj",
+            done=done,
         )
 
     tick(True)
@@ -296,10 +326,17 @@ def test_checklist_tick_is_idempotent_and_untick_removes_it(world) -> None:
 def test_checklist_refuses_unknown_step_and_roles_without_permission(world) -> None:
     with pytest.raises(ValidationFailed):
         services.checklist_set(
-            actor=world.idec, patient=world.patient, definition_key=registry.ADMISSION_KEY, step_id="nap", done=True
+            actor=world.idec,
+            patient=world.patient,
+            definition_key=registry.ADMISSION_KEY,
+            step_id="nap",
+            done=True,
         )
     with pytest.raises(Forbidden):
         services.checklist_set(
-            actor=world.idel, patient=world.patient, definition_key=registry.ADMISSION_KEY,
-            step_id="delivery", done=True,
+            actor=world.idel,
+            patient=world.patient,
+            definition_key=registry.ADMISSION_KEY,
+            step_id="delivery",
+            done=True,
         )

@@ -100,9 +100,9 @@ def test_write_access_does_not_record_a_read(world) -> None:
 
 
 def test_privacy_officer_reaches_any_patient_for_export_but_others_do_not(world) -> None:
-    assert access_patient_for_export(user=world.privacy_officer, patient_id=str(world.other_patient.external_id)) == (
-        world.other_patient
-    )
+    assert access_patient_for_export(
+        user=world.privacy_officer, patient_id=str(world.other_patient.external_id)
+    ) == (world.other_patient)
     with pytest.raises(NotFound):
         access_patient_for_export(user=world.privacy_officer, patient_id=str(uuid.uuid4()))
     with pytest.raises(Forbidden):

@@ -98,14 +98,19 @@ def test_add_care_team_member(world, api_client) -> None:
     unknown = post_json(api_client(world.idec), url, {"user_id": str(uuid.uuid4())})
     assert unknown.status_code == 422
     assert "user_id" in unknown.json()["fields"]
-    assert post_json(api_client(world.idel), url, {"user_id": str(world.outsider.external_id)}).status_code == 403
+    assert (
+        post_json(api_client(world.idel), url, {"user_id": str(world.outsider.external_id)}).status_code
+        == 403
+    )
 
 
 # --------------------------------------------------------------------------------------------- create
 
 
 def test_create_returns_201_and_the_creator_joins_the_care_team(world, api_client) -> None:
-    response = post_json(api_client(world.idec), "/api/v1/patients", {**NEW_PATIENT, "ins": "2 55 08 14 168 025 38"})
+    response = post_json(
+        api_client(world.idec), "/api/v1/patients", {**NEW_PATIENT, "ins": "2 55 08 14 168 025 38"}
+    )
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["ins"] == "255081416802538"
@@ -126,7 +131,9 @@ def test_create_returns_201_and_the_creator_joins_the_care_team(world, api_clien
         ({**NEW_PATIENT, "latitude": "nord"}, "latitude", "Nombre attendu."),
     ],
 )
-def test_malformed_payload_is_422_with_a_french_message_per_field(world, api_client, payload, field, message) -> None:
+def test_malformed_payload_is_422_with_a_french_message_per_field(
+    world, api_client, payload, field, message
+) -> None:
     before = Patient.objects.count()
     response = post_json(api_client(world.idec), "/api/v1/patients", payload)
     assert response.status_code == 422
@@ -148,7 +155,9 @@ def test_body_that_is_not_json_is_422(world, api_client) -> None:
 
 def test_invalid_ins_is_422_on_the_ins_field(world, api_client) -> None:
     before = Patient.objects.count()
-    response = post_json(api_client(world.idec), "/api/v1/patients", {**NEW_PATIENT, "ins": "255081416802539"})
+    response = post_json(
+        api_client(world.idec), "/api/v1/patients", {**NEW_PATIENT, "ins": "255081416802539"}
+    )
     assert response.status_code == 422
     body = response.json()
     assert list(body["fields"]) == ["ins"]
@@ -158,7 +167,9 @@ def test_invalid_ins_is_422_on_the_ins_field(world, api_client) -> None:
 
 def test_service_validation_reports_future_birth_date_and_duplicate_ins(world, api_client) -> None:
     response = post_json(
-        api_client(world.idec), "/api/v1/patients", {**NEW_PATIENT, "birth_date": "2999-01-01", "ins": world.patient.ins}
+        api_client(world.idec),
+        "/api/v1/patients",
+        {**NEW_PATIENT, "birth_date": "2999-01-01", "ins": world.patient.ins},
     )
     assert response.status_code == 422
     assert set(response.json()["fields"]) == {"birth_date", "ins"}
@@ -175,7 +186,9 @@ def test_role_without_patient_create_gets_403(world, api_client) -> None:
 
 def test_patch_updates_and_returns_the_new_version(world, api_client) -> None:
     url = f"/api/v1/patients/{world.patient.external_id}"
-    response = patch_json(api_client(world.idec), url, {"version": 1, "city": "Villeurbanne", "postcode": "69100"})
+    response = patch_json(
+        api_client(world.idec), url, {"version": 1, "city": "Villeurbanne", "postcode": "69100"}
+    )
     assert response.status_code == 200, response.content
     assert response.json()["version"] == 2
     assert response.json()["city"] == "Villeurbanne"
@@ -192,7 +205,9 @@ def test_patch_with_a_stale_version_is_409_and_keeps_the_first_change(world, api
 
 
 def test_patch_without_version_is_422(world, api_client) -> None:
-    response = patch_json(api_client(world.idec), f"/api/v1/patients/{world.patient.external_id}", {"city": "Bron"})
+    response = patch_json(
+        api_client(world.idec), f"/api/v1/patients/{world.patient.external_id}", {"city": "Bron"}
+    )
     assert response.status_code == 422
     assert response.json()["fields"]["version"] == ["Champ obligatoire."]
 

@@ -39,7 +39,9 @@ def test_wrong_key_is_reported_with_the_expected_one(wrong: str) -> None:
     assert "08" in problem.message_fr
 
 
-@pytest.mark.parametrize("raw", ["", "1850775123456", "18507751234560", "1850775123456080", "2550814168025380"])
+@pytest.mark.parametrize(
+    "raw", ["", "1850775123456", "18507751234560", "1850775123456080", "2550814168025380"]
+)
 def test_wrong_length_is_reported(raw: str) -> None:
     problem = check_ins(raw)
     assert problem is not None
@@ -100,7 +102,9 @@ def test_make_ins_round_trip() -> None:
     assert check_ins(ins) is None
 
 
-@pytest.mark.parametrize(("code", "ok"), [("69123", True), ("2A004", True), ("2b033", True), ("6912", False), ("2C004", False)])
+@pytest.mark.parametrize(
+    ("code", "ok"), [("69123", True), ("2A004", True), ("2b033", True), ("6912", False), ("2C004", False)]
+)
 def test_insee_birth_place_code(code: str, ok: bool) -> None:
     assert check_insee_place(code) is ok
 

@@ -46,7 +46,9 @@ def counts() -> tuple[int, int, int, int]:
 
 def test_create_puts_the_creator_and_the_oncologist_on_the_care_team(world) -> None:
     patient = services.patient_create(
-        actor=world.idec, data=valid_input(ins=" 2 55 08 14 168 025 38 "), referring_oncologist=world.oncologist
+        actor=world.idec,
+        data=valid_input(ins=" 2 55 08 14 168 025 38 "),
+        referring_oncologist=world.oncologist,
     )
     assert patient.ins == "255081416802538"  # normalised
     assert patient.birth_name == "Durand"
@@ -94,7 +96,9 @@ def test_several_errors_are_reported_together(world) -> None:
 
 
 def test_provisional_identity_without_ins_is_accepted(world) -> None:
-    patient = services.patient_create(actor=world.idec, data=valid_input(ins="", identity_status="provisional"))
+    patient = services.patient_create(
+        actor=world.idec, data=valid_input(ins="", identity_status="provisional")
+    )
     assert patient.ins == ""
 
 
@@ -131,7 +135,9 @@ def test_stale_edit_is_refused_and_the_first_change_is_kept(world) -> None:
     read_by_onco = Patient.objects.get(pk=world.patient.pk)
     assert read_by_idec.version == read_by_onco.version == 1
 
-    services.patient_update(actor=world.idec, patient=read_by_idec, expected_version=1, changes={"used_name": "Roux"})
+    services.patient_update(
+        actor=world.idec, patient=read_by_idec, expected_version=1, changes={"used_name": "Roux"}
+    )
     before = counts()
     with pytest.raises(StaleEdit):
         services.patient_update(
@@ -147,7 +153,9 @@ def test_stale_edit_is_refused_and_the_first_change_is_kept(world) -> None:
 def test_update_with_invalid_value_writes_nothing(world) -> None:
     before = counts()
     with pytest.raises(ValidationFailed) as exc:
-        services.patient_update(actor=world.idec, patient=world.patient, expected_version=1, changes={"ins": "1"})
+        services.patient_update(
+            actor=world.idec, patient=world.patient, expected_version=1, changes={"ins": "1"}
+        )
     assert "ins" in exc.value.field_errors
     assert Patient.objects.get(pk=world.patient.pk).version == 1
     assert counts() == before
@@ -155,14 +163,19 @@ def test_update_with_invalid_value_writes_nothing(world) -> None:
 
 def test_update_of_a_non_editable_field_is_refused(world) -> None:
     with pytest.raises(ValidationFailed) as exc:
-        services.patient_update(actor=world.idec, patient=world.patient, expected_version=1, changes={"version": 9})
+        services.patient_update(
+            actor=world.idec, patient=world.patient, expected_version=1, changes={"version": 9}
+        )
     assert "version" in exc.value.field_errors
 
 
 def test_update_to_another_patients_ins_is_refused(world) -> None:
     with pytest.raises(ValidationFailed) as exc:
         services.patient_update(
-            actor=world.idec, patient=world.patient, expected_version=1, changes={"ins": world.other_patient.ins}
+            actor=world.idec,
+            patient=world.patient,
+            expected_version=1,
+            changes={"ins": world.other_patient.ins},
         )
     assert "ins" in exc.value.field_errors
 
@@ -207,7 +220,9 @@ def test_careteam_management_needs_the_permission(world) -> None:
 def test_careteam_remove_of_an_unknown_membership_is_refused(world) -> None:
     other = CareTeamMembership.objects.get(patient=world.other_patient)
     with pytest.raises(ValidationFailed):
-        services.careteam_member_remove(actor=world.idec, patient=world.patient, membership_id=str(other.external_id))
+        services.careteam_member_remove(
+            actor=world.idec, patient=world.patient, membership_id=str(other.external_id)
+        )
     other.refresh_from_db()
     assert other.until is None
 
@@ -219,7 +234,9 @@ def test_withdrawn_consent_is_in_force_latest_wins(world) -> None:
     kind = ConsentKind.HAD_INFORMED
     services.consent_record(actor=world.idec, patient=world.patient, kind=kind, given=True)
     assert selectors.consent_given(patient=world.patient)
-    services.consent_record(actor=world.idec, patient=world.patient, kind=kind, given=False, note="retrait oral")
+    services.consent_record(
+        actor=world.idec, patient=world.patient, kind=kind, given=False, note="retrait oral"
+    )
     assert not selectors.consent_given(patient=world.patient)
     assert selectors.consents_in_force(patient=world.patient)[kind].given is False
     services.consent_record(actor=world.idec, patient=world.patient, kind=kind, given=True)
@@ -234,7 +251,9 @@ def test_consent_of_unknown_kind_is_refused(world) -> None:
 
 def test_consent_needs_the_permission(world) -> None:
     with pytest.raises(Forbidden):
-        services.consent_record(actor=world.idel, patient=world.patient, kind=ConsentKind.HAD_INFORMED, given=True)
+        services.consent_record(
+            actor=world.idel, patient=world.patient, kind=ConsentKind.HAD_INFORMED, given=True
+        )
 
 
 # --------------------------------------------------------------------------------------------- eligibility
@@ -243,13 +262,21 @@ def test_consent_needs_the_permission(world) -> None:
 def test_not_eligible_needs_a_note(world) -> None:
     with pytest.raises(ValidationFailed) as exc:
         services.eligibility_assess(
-            actor=world.idec, patient=world.patient, success_factors=[], risk_factors=["isolated"],
-            conclusion="not_eligible", note="  ",
+            actor=world.idec,
+            patient=world.patient,
+            success_factors=[],
+            risk_factors=["isolated"],
+            conclusion="not_eligible",
+            note="  ",
         )
     assert "note" in exc.value.field_errors
     assessment = services.eligibility_assess(
-        actor=world.idec, patient=world.patient, success_factors=[], risk_factors=["isolated"],
-        conclusion="not_eligible", note="Vit seul, sans aidant",
+        actor=world.idec,
+        patient=world.patient,
+        success_factors=[],
+        risk_factors=["isolated"],
+        conclusion="not_eligible",
+        note="Vit seul, sans aidant",
     )
     assert assessment.conclusion == "not_eligible"
 
@@ -257,11 +284,18 @@ def test_not_eligible_needs_a_note(world) -> None:
 def test_eligibility_refuses_unknown_factors_and_records_coverage(world) -> None:
     with pytest.raises(ValidationFailed) as exc:
         services.eligibility_assess(
-            actor=world.idec, patient=world.patient, success_factors=["luck"], risk_factors=[], conclusion="eligible"
+            actor=world.idec,
+            patient=world.patient,
+            success_factors=["luck"],
+            risk_factors=[],
+            conclusion="eligible",
         )
     assert "success_factors" in exc.value.field_errors
     assessment = services.eligibility_assess(
-        actor=world.idec, patient=world.patient, success_factors=["morale", "morale"], risk_factors=[],
+        actor=world.idec,
+        patient=world.patient,
+        success_factors=["morale", "morale"],
+        risk_factors=[],
         conclusion="eligible",
     )
     assert assessment.success_factors == ["morale"]
@@ -285,13 +319,17 @@ def test_only_a_hospital_doctor_requests_had(world) -> None:
 
 def test_second_pending_request_is_a_conflict(world, had_request) -> None:
     with pytest.raises(Conflict):
-        services.had_request_create(actor=world.oncologist, patient=world.patient, had=world.had, motive="bis")
+        services.had_request_create(
+            actor=world.oncologist, patient=world.patient, had=world.had, motive="bis"
+        )
 
 
 def test_physician_of_another_had_cannot_decide(world, had_request) -> None:
     with pytest.raises(Forbidden) as exc:
         services.had_request_decide(
-            actor=world.other_had_physician, patient=world.patient, request_id=str(had_request.external_id),
+            actor=world.other_had_physician,
+            patient=world.patient,
+            request_id=str(had_request.external_id),
             validate=True,
         )
     assert world.had.name in exc.value.message
@@ -302,33 +340,50 @@ def test_physician_of_another_had_cannot_decide(world, had_request) -> None:
 def test_non_had_physician_cannot_decide(world, had_request) -> None:
     with pytest.raises(Forbidden):
         services.had_request_decide(
-            actor=world.oncologist, patient=world.patient, request_id=str(had_request.external_id), validate=True
+            actor=world.oncologist,
+            patient=world.patient,
+            request_id=str(had_request.external_id),
+            validate=True,
         )
 
 
 def test_refusal_needs_a_note(world, had_request) -> None:
     with pytest.raises(ValidationFailed) as exc:
         services.had_request_decide(
-            actor=world.had_physician, patient=world.patient, request_id=str(had_request.external_id),
-            validate=False, note=" ",
+            actor=world.had_physician,
+            patient=world.patient,
+            request_id=str(had_request.external_id),
+            validate=False,
+            note=" ",
         )
     assert "note" in exc.value.field_errors
     refused = services.had_request_decide(
-        actor=world.had_physician, patient=world.patient, request_id=str(had_request.external_id),
-        validate=False, note="Hors zone",
+        actor=world.had_physician,
+        patient=world.patient,
+        request_id=str(had_request.external_id),
+        validate=False,
+        note="Hors zone",
     )
     assert refused.status == HadRequestStatus.REFUSED
-    assert TimelineEvent.objects.filter(patient=world.patient, kind="had.refused", reason="Hors zone").exists()
+    assert TimelineEvent.objects.filter(
+        patient=world.patient, kind="had.refused", reason="Hors zone"
+    ).exists()
 
 
 def test_had_physician_of_that_had_validates_once(world, had_request) -> None:
     decided = services.had_request_decide(
-        actor=world.had_physician, patient=world.patient, request_id=str(had_request.external_id), validate=True
+        actor=world.had_physician,
+        patient=world.patient,
+        request_id=str(had_request.external_id),
+        validate=True,
     )
     assert decided.status == HadRequestStatus.VALIDATED
     assert decided.decided_by == world.had_physician
     with pytest.raises(Conflict):
         services.had_request_decide(
-            actor=world.had_physician, patient=world.patient, request_id=str(had_request.external_id),
-            validate=False, note="revirement",
+            actor=world.had_physician,
+            patient=world.patient,
+            request_id=str(had_request.external_id),
+            validate=False,
+            note="revirement",
         )
