@@ -26,6 +26,8 @@ class SolveOptions:
     seed: int = 0
     engine: Engine = "pyvrp"
     max_iterations: int | None = None  # stop earlier, deterministically (tests)
+    workers: int = 1  # parallel searches (processes); the best plan wins
+    warm_start: Literal["auto", "greedy", "none"] = "auto"
 
 
 def solve(
@@ -49,7 +51,9 @@ def solve(
         from parcours.optimiser.solver_pyvrp import solve_pyvrp
 
         engine_routes = solve_pyvrp(
-            ctx, feas, placeable, time_limit=budget, seed=opts.seed, max_iterations=opts.max_iterations
+            ctx, feas, placeable, time_limit=budget, seed=opts.seed, max_iterations=opts.max_iterations,
+            workers=opts.workers,
+            warm_start=opts.warm_start,
         ).routes
     rounds = [
         Round(nurse=n, head=ctx.empty_head(n), actions=list(engine_routes.get(n.id, [])))

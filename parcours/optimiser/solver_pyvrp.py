@@ -24,9 +24,11 @@ durations up and latest times down so that every PyVRP-feasible route is feasibl
 from __future__ import annotations
 
 import math
+import multiprocessing
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from multiprocessing.connection import Connection
+from typing import Any, Literal, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -52,6 +54,7 @@ from parcours.optimiser.precheck import Feasibility
 from parcours.optimiser.schedule import Action, Context, PickupAction, VisitAction
 
 IntMatrix = npt.NDArray[np.int64]
+WarmStart = Literal["auto", "greedy", "none"]
 _BIG_CAPACITY = 1 << 30
 
 
@@ -272,6 +275,30 @@ def initial_solution(built: _Built, rounds: dict[str, list[Action]]) -> Solution
     return Solution(built.data, routes)
 
 
+_Picked = tuple[bool, int, int, list[tuple[int, list[tuple[int, int]]]]]
+
+
+def _pick(solution: Solution) -> _Picked:
+    """A picklable summary of a solution: (infeasible, missing, distance, routes)."""
+    missing = solution.num_missing_clients() + solution.num_missing_shipments()
+    routes = [(r.vehicle_type(), [(a.type.value, a.idx) for a in r.schedule() if not a.is_depot()])
+              for r in solution.routes()]
+    return (not solution.is_feasible(), missing, solution.distance(), routes)
+
+
+def _run(data: ProblemData, stop: StoppingCriterion, seed: int, initial: Solution | None) -> _Picked:
+    result = pyvrp_solve(data, stop=stop, seed=seed, collect_stats=False, display=False, initial_solution=initial)
+    return _pick(result.best)
+
+
+def _run_in_child(conn: Connection, data: ProblemData, stop: StoppingCriterion, seed: int,
+                  initial: Solution | None) -> None:
+    try:
+        conn.send(_run(data, stop, seed, initial))
+    finally:
+        conn.close()
+
+
 def solve_pyvrp(
     ctx: Context,
     feas: Feasibility,
@@ -280,35 +307,61 @@ def solve_pyvrp(
     time_limit: float,
     seed: int,
     max_iterations: int | None = None,
+    workers: int = 1,
+    warm_start: WarmStart = "auto",
 ) -> EngineResult:
-    """Solve with PyVRP; returns each nurse's ordered actions (not yet timed or checked)."""
+    """Solve with PyVRP; returns each nurse's ordered actions (not yet timed or checked).
+
+    ``warm_start``: start from the greedy plan (``greedy``), from PyVRP's own start (``none``) or
+    ``auto`` (greedy for days of 200 visits or more, where it pays off). With ``workers`` > 1, that many
+    searches run in parallel processes (the second one with the other kind of start, the others with
+    other seeds) and the best plan wins.
+    """
     built = build_problem(ctx, visits)
-    initial = initial_solution(built, greedy_rounds(ctx, feas, visits))
+    use_greedy = warm_start == "greedy" or (warm_start == "auto" and len(visits) >= 200)
+    greedy = initial_solution(built, greedy_rounds(ctx, feas, visits))
     criteria: list[StoppingCriterion] = [MaxRuntime(max(time_limit, 0.01))]
     if max_iterations is not None:
         criteria.append(MaxIterations(max_iterations))
     stop: StoppingCriterion = MultipleCriteria(criteria) if len(criteria) > 1 else criteria[0]
-    result = pyvrp_solve(
-        built.data, stop=stop, seed=seed, collect_stats=False, display=False, initial_solution=initial
-    )
-    solution = result.best
+    starts = [use_greedy] + [(not use_greedy) if k == 1 else use_greedy for k in range(1, max(workers, 1))]
+    picks: list[_Picked] = []
+    if len(starts) == 1:
+        picks.append(_run(built.data, stop, seed, greedy if use_greedy else None))
+    else:
+        mp = multiprocessing.get_context("fork")
+        procs = []
+        for k, g in enumerate(starts[1:], start=1):
+            parent, child = mp.Pipe(duplex=False)
+            proc = mp.Process(target=_run_in_child, args=(child, built.data, stop, seed + k, greedy if g else None))
+            proc.start()
+            child.close()
+            procs.append((proc, parent))
+        picks.append(_run(built.data, stop, seed, greedy if starts[0] else None))
+        for proc, parent in procs:
+            try:
+                picks.append(parent.recv())
+            except EOFError:
+                pass
+            proc.join()
+    best = min(picks, key=lambda p: (p[0], p[1], p[2]))
     pools = [list(g) for g in built.groups]
     routes: dict[str, list[Action]] = {}
-    for route in solution.routes():
-        nurse = pools[route.vehicle_type()].pop(0)
+    for vt, acts in best[3]:
+        nurse = pools[vt].pop(0)
         actions: list[Action] = []
-        for act in route.schedule():
-            if act.is_client():
-                actions.append(VisitAction(built.client_visits[act.idx]))
-            elif act.is_pickup():
-                vid = built.shipment_visits[act.idx]
-                dep = built.depot_of_shipment[act.idx]
+        for kind, idx in acts:
+            if kind == ActivityType.CLIENT.value:
+                actions.append(VisitAction(built.client_visits[idx]))
+            elif kind == ActivityType.PICKUP.value:
+                vid = built.shipment_visits[idx]
+                dep = built.depot_of_shipment[idx]
                 prev = actions[-1] if actions else None
                 if isinstance(prev, PickupAction) and prev.depot == dep:
                     actions[-1] = PickupAction(dep, (*prev.bags, vid))
                 else:
                     actions.append(PickupAction(dep, (vid,)))
-            elif act.is_delivery():
-                actions.append(VisitAction(built.shipment_visits[act.idx]))
+            elif kind == ActivityType.DELIVERY.value:
+                actions.append(VisitAction(built.shipment_visits[idx]))
         routes[nurse.id] = actions
-    return EngineResult(routes=routes, objective=float(solution.distance()) / _scale_for(ctx))
+    return EngineResult(routes=routes, objective=float(best[2]) / _scale_for(ctx))

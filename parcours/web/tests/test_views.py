@@ -53,6 +53,18 @@ def test_login_with_a_wrong_password_stays_on_the_form(world) -> None:
     assert "_auth_user_id" not in Client().session
 
 
+def test_logins_and_failed_logins_are_audited(world) -> None:
+    from parcours.audit.models import AuditEvent
+
+    Client().post("/connexion/", {"username": "idec", "password": PASSWORD})
+    Client().post("/connexion/", {"username": "idec", "password": "wrong"})
+    login = AuditEvent.objects.get(action="login")
+    assert login.actor == world.idec
+    failed = AuditEvent.objects.get(action="login_failed")
+    assert failed.actor is None
+    assert failed.detail["username"] == "idec"
+
+
 def test_home_sends_the_privacy_officer_to_the_journal(world, web_client) -> None:
     assert web_client(world.privacy_officer).get("/")["Location"] == "/journal/"
 
