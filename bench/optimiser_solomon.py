@@ -88,7 +88,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA, help="VRPTW data dir (default ../shared/...)")
     ap.add_argument("--time-limit", type=float, default=30.0, help="seconds per instance (default 30)")
-    ap.add_argument("--instances", nargs="*", default=[], help="name prefixes to run (e.g. C101 R2); all if empty")
+    ap.add_argument(
+        "--instances", nargs="*", default=[], help="name prefixes to run (e.g. C101 R2); all if empty"
+    )
     ap.add_argument("--engine", choices=("pyvrp", "ortools"), default="pyvrp")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", type=Path, help="also write per-instance results to this JSON file")
@@ -111,22 +113,43 @@ def main(argv: list[str] | None = None) -> int:
         feasible = check.ok and not plan.unassigned
         best = bks[f.stem]
         gap = (plan.total_travel_min / best - 1) * 100
-        rows.append({"instance": f.stem, "cost": round(plan.total_travel_min, 1), "bks": best, "gap": gap,
-                     "routes": len(plan.routes), "feasible": feasible, "seconds": round(wall, 1),
-                     "unassigned": len(plan.unassigned), "violations": list(check.violations[:3])})
-        print(f"{f.stem:10} {plan.total_travel_min:10.1f} {best:10.1f} {gap:7.2f} {len(plan.routes):6d} "
-              f"{feasible!s:>8} {wall:6.1f}", flush=True)
+        rows.append(
+            {
+                "instance": f.stem,
+                "cost": round(plan.total_travel_min, 1),
+                "bks": best,
+                "gap": gap,
+                "routes": len(plan.routes),
+                "feasible": feasible,
+                "seconds": round(wall, 1),
+                "unassigned": len(plan.unassigned),
+                "violations": list(check.violations[:3]),
+            }
+        )
+        print(
+            f"{f.stem:10} {plan.total_travel_min:10.1f} {best:10.1f} {gap:7.2f} {len(plan.routes):6d} "
+            f"{feasible!s:>8} {wall:6.1f}",
+            flush=True,
+        )
     if rows:
         gaps = [r["gap"] for r in rows]
         n_feasible = sum(r["feasible"] for r in rows)
-        print(f"\n{len(rows)} instances, {n_feasible} feasible (checker OK, all visits placed); "
-              f"mean gap {statistics.mean(gaps):.3f} %, median {statistics.median(gaps):.3f} %, "
-              f"max {max(gaps):.3f} % ({args.engine}, {args.time_limit:g} s each)")
+        print(
+            f"\n{len(rows)} instances, {n_feasible} feasible (checker OK, all visits placed); "
+            f"mean gap {statistics.mean(gaps):.3f} %, median {statistics.median(gaps):.3f} %, "
+            f"max {max(gaps):.3f} % ({args.engine}, {args.time_limit:g} s each)"
+        )
         for fam in ("C1", "C2", "R1", "R2", "RC1", "RC2"):
-            fam_rows = [r for r in rows if r["instance"].startswith(fam) and
-                        not (fam in ("C1", "C2", "R1", "R2") and r["instance"].startswith("RC"))]
+            fam_rows = [
+                r
+                for r in rows
+                if r["instance"].startswith(fam)
+                and not (fam in ("C1", "C2", "R1", "R2") and r["instance"].startswith("RC"))
+            ]
             if fam_rows:
-                print(f"  {fam:4} n={len(fam_rows):2d} mean gap {statistics.mean(r['gap'] for r in fam_rows):.3f} %")
+                print(
+                    f"  {fam:4} n={len(fam_rows):2d} mean gap {statistics.mean(r['gap'] for r in fam_rows):.3f} %"
+                )
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(rows, indent=1))

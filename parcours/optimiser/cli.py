@@ -35,6 +35,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     plan.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     plan.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="parallel searches, one process each (pyvrp engine; default 1)",
+    )
+    plan.add_argument(
         "--engine", choices=("pyvrp", "ortools"), default="pyvrp", help="solver engine (default pyvrp)"
     )
     plan.add_argument("--replan-from", metavar="PLAN", help="re-plan from this plan instead of from scratch")
@@ -94,7 +101,12 @@ def run_plan(ns: argparse.Namespace) -> int:
             return _fail("--now/--cancel/--sick need --replan-from")
         from parcours.optimiser.solver import SolveOptions, solve
 
-        plan = solve(instance, SolveOptions(time_limit=ns.time_limit, seed=ns.seed, engine=ns.engine))
+        plan = solve(
+            instance,
+            SolveOptions(
+                time_limit=ns.time_limit, seed=ns.seed, engine=ns.engine, workers=max(1, ns.workers)
+            ),
+        )
         out: dict[str, Any] = plan_to_json(plan)
     else:
         from parcours.optimiser.replan import ReplanError, ReplanRequest, replan

@@ -39,7 +39,8 @@ def solve(
     ctx = Context(instance)
     feas = precheck(ctx)
     placeable = [v for v in instance.visits if v.id not in feas.reasons]
-    budget = max(opts.time_limit - (clock() - t0), 0.05)
+    reserve = min(1.0, 0.03 * opts.time_limit)  # for timing, repair and insertion afterwards
+    budget = max(opts.time_limit - (clock() - t0) - reserve, 0.05)
     engine_routes: dict[str, list[Action]]
     if not placeable or not instance.nurses:
         engine_routes = {}
@@ -51,7 +52,12 @@ def solve(
         from parcours.optimiser.solver_pyvrp import solve_pyvrp
 
         engine_routes = solve_pyvrp(
-            ctx, feas, placeable, time_limit=budget, seed=opts.seed, max_iterations=opts.max_iterations,
+            ctx,
+            feas,
+            placeable,
+            time_limit=budget,
+            seed=opts.seed,
+            max_iterations=opts.max_iterations,
             workers=opts.workers,
             warm_start=opts.warm_start,
         ).routes

@@ -23,8 +23,10 @@ durations up and latest times down so that every PyVRP-feasible route is feasibl
 
 from __future__ import annotations
 
+import contextlib
 import math
 import multiprocessing
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -281,18 +283,23 @@ _Picked = tuple[bool, int, int, list[tuple[int, list[tuple[int, int]]]]]
 def _pick(solution: Solution) -> _Picked:
     """A picklable summary of a solution: (infeasible, missing, distance, routes)."""
     missing = solution.num_missing_clients() + solution.num_missing_shipments()
-    routes = [(r.vehicle_type(), [(a.type.value, a.idx) for a in r.schedule() if not a.is_depot()])
-              for r in solution.routes()]
+    routes = [
+        (r.vehicle_type(), [(a.type.value, a.idx) for a in r.schedule() if not a.is_depot()])
+        for r in solution.routes()
+    ]
     return (not solution.is_feasible(), missing, solution.distance(), routes)
 
 
 def _run(data: ProblemData, stop: StoppingCriterion, seed: int, initial: Solution | None) -> _Picked:
-    result = pyvrp_solve(data, stop=stop, seed=seed, collect_stats=False, display=False, initial_solution=initial)
+    result = pyvrp_solve(
+        data, stop=stop, seed=seed, collect_stats=False, display=False, initial_solution=initial
+    )
     return _pick(result.best)
 
 
-def _run_in_child(conn: Connection, data: ProblemData, stop: StoppingCriterion, seed: int,
-                  initial: Solution | None) -> None:
+def _run_in_child(
+    conn: Connection, data: ProblemData, stop: StoppingCriterion, seed: int, initial: Solution | None
+) -> None:
     try:
         conn.send(_run(data, stop, seed, initial))
     finally:
@@ -317,10 +324,12 @@ def solve_pyvrp(
     searches run in parallel processes (the second one with the other kind of start, the others with
     other seeds) and the best plan wins.
     """
+    t0 = time.perf_counter()
     built = build_problem(ctx, visits)
     use_greedy = warm_start == "greedy" or (warm_start == "auto" and len(visits) >= 200)
     greedy = initial_solution(built, greedy_rounds(ctx, feas, visits))
-    criteria: list[StoppingCriterion] = [MaxRuntime(max(time_limit, 0.01))]
+    remaining = time_limit - (time.perf_counter() - t0)
+    criteria: list[StoppingCriterion] = [MaxRuntime(max(remaining, 0.01))]
     if max_iterations is not None:
         criteria.append(MaxIterations(max_iterations))
     stop: StoppingCriterion = MultipleCriteria(criteria) if len(criteria) > 1 else criteria[0]
@@ -333,16 +342,16 @@ def solve_pyvrp(
         procs = []
         for k, g in enumerate(starts[1:], start=1):
             parent, child = mp.Pipe(duplex=False)
-            proc = mp.Process(target=_run_in_child, args=(child, built.data, stop, seed + k, greedy if g else None))
+            proc = mp.Process(
+                target=_run_in_child, args=(child, built.data, stop, seed + k, greedy if g else None)
+            )
             proc.start()
             child.close()
             procs.append((proc, parent))
         picks.append(_run(built.data, stop, seed, greedy if starts[0] else None))
         for proc, parent in procs:
-            try:
+            with contextlib.suppress(EOFError):
                 picks.append(parent.recv())
-            except EOFError:
-                pass
             proc.join()
     best = min(picks, key=lambda p: (p[0], p[1], p[2]))
     pools = [list(g) for g in built.groups]

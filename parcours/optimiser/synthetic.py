@@ -33,7 +33,7 @@ CARE = {
 
 
 def _hhmm(minutes: float) -> str:
-    m = int(round(minutes))
+    m = round(minutes)
     return f"{m // 60:02d}:{m % 60:02d}"
 
 
@@ -90,8 +90,8 @@ def generate_day(
             kind = rng.choices(bag_kinds, weights=[CARE[k][0] for k in bag_kinds])[0]
         else:
             kind = rng.choices(non_bag, weights=[CARE[k][0] for k in non_bag])[0]
-        _, skills, (dmin, dmax), needs_bag = CARE[kind]
-        skill_list = list(skills)
+        _, care_skills, (dmin, dmax), needs_bag = CARE[kind]
+        skill_list = list(care_skills)
         if needs_bag and rng.random() < 0.3:
             skill_list.append("picc")  # infusion through a PICC line
         lat, lon = _point(rng, radius_km)

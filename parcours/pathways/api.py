@@ -5,7 +5,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils.translation import get_language
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 
 from parcours.accounts.models import User
 from parcours.core import clock
@@ -123,4 +123,4 @@ def start(request: HttpRequest, patient_id: str, key: str) -> Any:
     view = next(
         v for v in selectors.pathway_views(patient=patient, now=clock.now()) if v.pathway.pk == pathway.pk
     )
-    return 201, _out(view)
+    return Status(201, _out(view))

@@ -7,7 +7,7 @@ import uuid
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from parcours.accounts.models import User
 from parcours.patients import selectors, services
@@ -151,7 +151,7 @@ def list_patients(
 @router.post("/patients", response={201: PatientOut}, summary="Create a patient (you join the care team)")
 def create_patient(request: HttpRequest, payload: PatientIn) -> Any:
     patient = services.patient_create(actor=_user(request), data=services.PatientInput(**payload.dict()))
-    return 201, PatientOut.of(patient)
+    return Status(201, PatientOut.of(patient))
 
 
 @router.get("/patients/{patient_id}", response=PatientOut)
@@ -206,7 +206,7 @@ def add_member(request: HttpRequest, patient_id: str, payload: MemberIn) -> Any:
     membership = services.careteam_member_add(
         actor=_user(request), patient=patient, user=user, team_role=payload.team_role
     )
-    return 201, _member(membership)
+    return Status(201, _member(membership))
 
 
 @router.get("/patients/{patient_id}/timeline", response=list[TimelineOut])
