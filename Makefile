@@ -40,10 +40,13 @@ demo: migrate messages
 	@echo "  GP                        : generaliste   Admin coordinator : secretaire"
 	@echo "  Management                : direction     Privacy officer   : dpo"
 	@echo "  Administrator             : admin"
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	@$(MAKE) --no-print-directory serve
 
+# The web server and the background worker (planning runs, notifications) together; Ctrl-C stops both.
 serve: install
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	@$(PY) manage.py run_huey --workers 1 --worker-type process --quiet & worker=$$!; \
+	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	  $(PY) manage.py runserver $(HOST):$(PORT)
 
 # Compiled catalogs (.mo) are committed; recompile when gettext's msgfmt is available.
 messages: install

@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    "huey.contrib.djhuey",
     "ninja",
     "parcours.core",
     "parcours.accounts",
@@ -129,6 +130,24 @@ CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+
+# Background work (ADR 0005): Huey. Embedded default: a SQLite file next to the database; set
+# PARCOURS_REDIS_URL (redis://host:6379/0) to share the queue between machines. PARCOURS_TASKS_IMMEDIATE runs
+# tasks inline (tests).
+def _huey() -> object:
+    from huey import RedisHuey, SqliteHuey
+
+    immediate = env_bool("PARCOURS_TASKS_IMMEDIATE", False)
+    redis_url = env_str("PARCOURS_REDIS_URL", "")
+    if redis_url:
+        if not redis_url.startswith(("redis://", "rediss://", "unix://")):
+            raise ImproperlyConfigured("PARCOURS_REDIS_URL: expected redis://host:port/db")
+        return RedisHuey("parcours", url=redis_url, immediate=immediate)
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    return SqliteHuey("parcours", filename=str(VAR_DIR / "tasks.sqlite3"), immediate=immediate)
+
+
+HUEY = _huey()
 
 # The audit table refuses UPDATE/DELETE through database triggers. Only browser tests, whose database is
 # flushed between tests, turn this off (their own pytest run); production must keep it on.

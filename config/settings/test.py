@@ -5,6 +5,9 @@ from config.settings.env import env_str
 
 DEBUG = False
 SECRET_KEY = env_str("DJANGO_SECRET_KEY", "test-only-key-not-secret-0123456789abcdef")
+from huey import MemoryHuey  # noqa: E402
+
+HUEY = MemoryHuey("parcours-test", immediate=True)
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
