@@ -16,7 +16,7 @@ from parcours.pathways.models import PatientPathway
 from parcours.patients.models import CareTeamMembership, Patient
 
 AXE = (Path(__file__).parent / "vendor" / "axe.min.js").read_text(encoding="utf-8")
-PASSWORD = "un-mot-de-passe-solide"  # noqa: S105
+PASSWORD = "un-mot-de-passe-solide"
 
 
 @pytest.fixture
