@@ -34,6 +34,7 @@ demo: migrate messages
 	@echo "Parcours: http://$(HOST):$(PORT)/  (API docs: http://$(HOST):$(PORT)/api/v1/docs)"
 	@echo "Demo logins — password for all: parcours-demo"
 	@echo "  IDEC (coordination nurse) : idec          Oncologist        : oncologue"
+	@echo "  IDEC of the HAD (planner) : idec.had      (also: logisticien)"
 	@echo "  HAD physician             : medecin.had   Liaison nurse     : ide.liaison"
 	@echo "  HAD nurse                 : ide.had       Liberal nurse     : idel"
 	@echo "  Pharmacist                : pharmacien    Logistician       : logisticien"
@@ -63,7 +64,7 @@ lint: install
 typecheck: install
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/mypy parcours config bench
 	$(BIN)/mypy --config-file /dev/null --strict --python-version 3.11 \
-	  parcours/optimiser parcours/pathways/engine.py parcours/patients/ins.py
+	  parcours/optimiser parcours/pathways/engine.py parcours/patients/ins.py parcours/treatments
 
 unit: install messages
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py makemigrations --check --dry-run

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import secrets
-from importlib import resources
-from typing import Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -14,36 +11,16 @@ from django.utils.translation import gettext as _
 from parcours.accounts.enums import OrganisationKind
 from parcours.accounts.models import ApiToken, Convention, Organisation, Permission, Role, User
 from parcours.accounts.responsibilities import default_matrix, validate_matrix
+from parcours.accounts.roles_loader import sync_roles
 from parcours.audit.services import audit_record
 from parcours.core import clock
 from parcours.core.errors import ValidationFailed
 
 
-def load_roles_data() -> dict[str, Any]:
-    text = resources.files("parcours.accounts").joinpath("data/roles.json").read_text(encoding="utf-8")
-    data: dict[str, Any] = json.loads(text)
-    return data
-
-
 @transaction.atomic
 def roles_sync() -> None:
     """Make the Role/Permission tables match ``data/roles.json`` (idempotent)."""
-    data = load_roles_data()
-    perms: dict[str, Permission] = {}
-    for code, labels in data["permissions"].items():
-        perm, _created = Permission.objects.update_or_create(
-            code=code, defaults={"label_fr": labels["fr"], "label_en": labels["en"]}
-        )
-        perms[code] = perm
-    Permission.objects.exclude(code__in=perms).delete()
-    for code, spec in data["roles"].items():
-        role, _created = Role.objects.update_or_create(
-            code=code, defaults={"label_fr": spec["fr"], "label_en": spec["en"]}
-        )
-        unknown = set(spec["permissions"]) - perms.keys()
-        if unknown:
-            raise ValueError(f"roles.json: role {code} names unknown permissions {sorted(unknown)}")
-        role.permissions.set([perms[c] for c in spec["permissions"]])
+    sync_roles(Permission, Role)
 
 
 @transaction.atomic

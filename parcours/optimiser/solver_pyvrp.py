@@ -44,10 +44,12 @@ from pyvrp import (
     Route,
     Shipment,
     Solution,
+    SolveParams,
     VehicleType,
 )
 from pyvrp import solve as pyvrp_solve
 from pyvrp.constants import MAX_VALUE
+from pyvrp.search import NeighbourhoodParams
 from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria, StoppingCriterion
 
 from parcours.optimiser.construct import greedy_rounds
@@ -282,7 +284,7 @@ _Picked = tuple[bool, int, int, list[tuple[int, list[tuple[int, int]]]]]
 
 def _pick(solution: Solution) -> _Picked:
     """A picklable summary of a solution: (infeasible, missing, distance, routes)."""
-    missing = solution.num_missing_clients() + solution.num_missing_shipments()
+    missing = len(solution.unplanned())
     routes = [
         (r.vehicle_type(), [(a.type.value, a.idx) for a in r.schedule() if not a.is_depot()])
         for r in solution.routes()
@@ -290,9 +292,32 @@ def _pick(solution: Solution) -> _Picked:
     return (not solution.is_feasible(), missing, solution.distance(), routes)
 
 
+def _params(data: ProblemData) -> SolveParams:
+    """PyVRP's defaults, except a wider granular neighbourhood when there are bags.
+
+    All the pick-ups of a pharmacy share one location, so with the default 50 nearest neighbours a pick-up
+    only "sees" other pick-ups and the search can hardly move bags between rounds. Adding the number of
+    pick-ups at the busiest pharmacy to the neighbourhood size restores ~50 real neighbours (measured on
+    the 850-visit day: travel −10 % at equal time).
+    """
+    if data.num_shipments == 0:
+        return SolveParams()
+    per_location: dict[int, int] = {}
+    for sh in data.shipments():
+        per_location[sh.pickup.location] = per_location.get(sh.pickup.location, 0) + 1
+    size = 50 + max(per_location.values())
+    return SolveParams(neighbourhood=NeighbourhoodParams(num_neighbours=size))
+
+
 def _run(data: ProblemData, stop: StoppingCriterion, seed: int, initial: Solution | None) -> _Picked:
     result = pyvrp_solve(
-        data, stop=stop, seed=seed, collect_stats=False, display=False, initial_solution=initial
+        data,
+        stop=stop,
+        seed=seed,
+        collect_stats=False,
+        display=False,
+        initial_solution=initial,
+        params=_params(data),
     )
     return _pick(result.best)
 
@@ -321,8 +346,8 @@ def solve_pyvrp(
 
     ``warm_start``: start from the greedy plan (``greedy``), from PyVRP's own start (``none``) or
     ``auto`` (greedy for days of 200 visits or more, where it pays off). With ``workers`` > 1, that many
-    searches run in parallel processes (the second one with the other kind of start, the others with
-    other seeds) and the best plan wins.
+    searches run in parallel processes with other seeds (on small days the second one uses the other kind
+    of start) and the best plan wins.
     """
     t0 = time.perf_counter()
     built = build_problem(ctx, visits)
@@ -333,7 +358,11 @@ def solve_pyvrp(
     if max_iterations is not None:
         criteria.append(MaxIterations(max_iterations))
     stop: StoppingCriterion = MultipleCriteria(criteria) if len(criteria) > 1 else criteria[0]
-    starts = [use_greedy] + [(not use_greedy) if k == 1 else use_greedy for k in range(1, max(workers, 1))]
+    # small days: hedge between the two kinds of start; big days: the greedy start always wins, vary the seed
+    hedge = len(visits) < 200
+    starts = [use_greedy] + [
+        (not use_greedy) if k == 1 and hedge else use_greedy for k in range(1, max(workers, 1))
+    ]
     picks: list[_Picked] = []
     if len(starts) == 1:
         picks.append(_run(built.data, stop, seed, greedy if use_greedy else None))

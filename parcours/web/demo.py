@@ -108,6 +108,7 @@ STAFF_PLAN: list[tuple[str, str, int]] = [
 ]
 DEMO_LOGINS = {
     "idec": "idec",
+    "idec_had": "idec.had",
     "oncologist": "oncologue",
     "had_physician": "medecin.had",
     "liaison_nurse": "ide.liaison",
@@ -276,11 +277,8 @@ class _Builder:
                     female = self.rng.random() < 0.6
                     first = self.fake.first_name_female() if female else self.fake.first_name_male()
                     last = self.fake.last_name()
-                    base = (
-                        DEMO_LOGINS[role]
-                        if role in DEMO_LOGINS and DEMO_LOGINS[role] not in taken
-                        else f"{first}.{last}".lower()
-                    )
+                    wanted = "idec.had" if (role, kind) == ("idec", "had") else DEMO_LOGINS.get(role, "")
+                    base = wanted if wanted and wanted not in taken else f"{first}.{last}".lower()
                     username = base.replace(" ", "-")
                     n = 2
                     while username in taken:
@@ -655,6 +653,8 @@ def load_demo(
     events: int = 0,
     seed: int = 20261123,
     scale: int = 1,
+    plan_days: int = 2,
+    solve_seconds: float = 5.0,
     progress: Callable[[str], None] = lambda _m: None,
 ) -> DemoSummary:
     """Fill an empty database with the demo world. Refuses to run on a database that has patients."""
@@ -665,6 +665,10 @@ def load_demo(
         orgs = builder.organisations()
         staff = builder.staff(orgs, scale)
         n_events = builder.patients(orgs, staff, patients, events or patients * 14)
+    if plan_days:
+        from parcours.web.demo_day import load_demo_days
+
+        load_demo_days(seed=seed, days=plan_days, solve_seconds=solve_seconds, progress=progress)
     summary = DemoSummary(
         organisations=Organisation.objects.count(),
         professionals=User.objects.exclude(role__code__in=["patient", "caregiver"]).count(),

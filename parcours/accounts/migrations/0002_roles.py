@@ -4,20 +4,9 @@ from django.db import migrations
 
 
 def forwards(apps, schema_editor):
-    import json
-    from importlib import resources
+    from parcours.accounts.roles_loader import sync_roles
 
-    Permission = apps.get_model("accounts", "Permission")
-    Role = apps.get_model("accounts", "Role")
-    data = json.loads(resources.files("parcours.accounts").joinpath("data/roles.json").read_text("utf-8"))
-    perms = {}
-    for code, labels in data["permissions"].items():
-        perms[code], _ = Permission.objects.update_or_create(
-            code=code, defaults={"label_fr": labels["fr"], "label_en": labels["en"]}
-        )
-    for code, spec in data["roles"].items():
-        role, _ = Role.objects.update_or_create(code=code, defaults={"label_fr": spec["fr"], "label_en": spec["en"]})
-        role.permissions.set([perms[c] for c in spec["permissions"]])
+    sync_roles(apps.get_model("accounts", "Permission"), apps.get_model("accounts", "Role"))
 
 
 class Migration(migrations.Migration):

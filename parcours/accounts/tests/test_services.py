@@ -6,10 +6,10 @@ import pytest
 
 from parcours.accounts.models import ApiToken, Role, User
 from parcours.accounts.permissions import has_perm, permissions_of
+from parcours.accounts.roles_loader import load_roles_data
 from parcours.accounts.services import (
     api_token_authenticate,
     api_token_create,
-    load_roles_data,
     organisation_create,
     professional_create,
     roles_sync,

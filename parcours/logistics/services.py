@@ -1,0 +1,233 @@
+"""Writes for day planning: request/execute/stop a planning run, pin, cancel, nurse unavailable, re-plan."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from parcours.accounts.enums import OrganisationKind
+from parcours.accounts.models import Organisation, User
+from parcours.accounts.permissions import has_perm
+from parcours.audit.services import audit_record
+from parcours.core import clock
+from parcours.core.errors import Conflict, Forbidden, ValidationFailed
+from parcours.logistics import solving
+from parcours.logistics.adapter import build_instance
+from parcours.logistics.enums import RunKind, RunStatus, VisitStatus
+from parcours.logistics.models import HomeVisit, NurseShift, PlanRun
+from parcours.patients.timeline import timeline_record
+
+MAX_TIME_LIMIT_S = 600
+
+
+def _require_planner(actor: User, had: Organisation) -> None:
+    if not has_perm(actor, "planning.manage"):
+        raise Forbidden(_("Votre rôle ne permet pas de planifier les tournées."))
+    if had.kind != OrganisationKind.HAD:
+        raise ValidationFailed(_("Choisissez une structure d'HAD."), field_errors={"had": [_("Structure d'HAD attendue.")]})
+
+
+def day_inputs(*, had: Organisation, date: dt.date) -> tuple[list[NurseShift], list[HomeVisit], list[Organisation]]:
+    shifts = list(
+        NurseShift.objects.filter(had=had, date=date).select_related("nurse").order_by("start_time", "nurse__last_name")
+    )
+    visits = list(
+        HomeVisit.objects.filter(had=had, date=date, status=VisitStatus.PLANNED)
+        .select_related("patient", "pinned_nurse", "bag_pharmacy")
+        .order_by("window_start", "id")
+    )
+    pharmacies = list(Organisation.objects.filter(kind=OrganisationKind.PHARMACY).order_by("name"))
+    return shifts, visits, pharmacies
+
+
+@transaction.atomic
+def plan_run_request(
+    *, actor: User, had: Organisation, date: dt.date, time_limit_s: int, seed: int = 0
+) -> PlanRun:
+    """Snapshot the day as an optimiser instance and queue the run (the worker solves it)."""
+    _require_planner(actor, had)
+    if not 1 <= time_limit_s <= MAX_TIME_LIMIT_S:
+        raise ValidationFailed(
+            _("La durée de calcul va de 1 à %(max)s secondes.") % {"max": MAX_TIME_LIMIT_S},
+            field_errors={"time_limit_s": [_("Entre 1 et %(max)s secondes.") % {"max": MAX_TIME_LIMIT_S}]},
+        )
+    if PlanRun.objects.filter(had=had, date=date, status__in=[RunStatus.QUEUED, RunStatus.RUNNING]).exists():
+        raise Conflict(_("Un calcul est déjà en cours pour cette journée : attendez-le ou arrêtez-le."))
+    shifts, visits, pharmacies = day_inputs(had=had, date=date)
+    if not visits:
+        raise ValidationFailed(_("Aucune visite à planifier ce jour-là."))
+    if not shifts:
+        raise ValidationFailed(_("Aucun(e) infirmier(ère) disponible ce jour-là."))
+    located = [v for v in visits if v.patient.latitude is not None and v.patient.longitude is not None]
+    instance = build_instance(date=date, shifts=shifts, visits=located, pharmacies=pharmacies)
+    run = PlanRun.objects.create(
+        had=had,
+        date=date,
+        requested_by=actor,
+        time_limit_s=time_limit_s,
+        seed=seed,
+        instance=instance,
+        replan_note=", ".join(str(v.external_id) for v in visits if v not in located),
+    )
+    audit_record(actor=actor, action="create", object_type="plan_run", object_id=str(run.external_id))
+    from parcours.logistics.tasks import plan_run_task
+
+    transaction.on_commit(lambda: plan_run_task(run.pk))
+    return run
+
+
+def plan_run_execute(*, run_id: int) -> PlanRun:
+    """Solve a queued run (called by the worker). Progress and the best travel are written as it goes."""
+    run = PlanRun.objects.get(pk=run_id)
+    if run.status != RunStatus.QUEUED:
+        return run
+    PlanRun.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING, started_at=clock.now())
+    last_check = [0.0]
+
+    def should_stop() -> bool:
+        now = time.monotonic()
+        if now - last_check[0] < 0.5:
+            return False
+        last_check[0] = now
+        return PlanRun.objects.filter(pk=run_id, stop_requested=True).exists()
+
+    def on_progress(best_travel: float) -> None:
+        PlanRun.objects.filter(pk=run_id).update(best_travel_min=round(best_travel, 1))
+
+    try:
+        plan = solving.solve_instance(
+            run.instance, time_limit_s=run.time_limit_s, seed=run.seed, should_stop=should_stop, on_progress=on_progress
+        )
+    except Exception as exc:  # the run must end in a visible state whatever happened
+        PlanRun.objects.filter(pk=run.pk).update(status=RunStatus.FAILED, finished_at=clock.now(), error=str(exc)[:2000])
+        raise
+    stopped = PlanRun.objects.filter(pk=run_id, stop_requested=True).exists()
+    PlanRun.objects.filter(pk=run.pk).update(
+        status=RunStatus.STOPPED if stopped else RunStatus.DONE,
+        finished_at=clock.now(),
+        plan=plan,
+        best_travel_min=plan["total_travel_min"],
+    )
+    run.refresh_from_db()
+    return run
+
+
+@transaction.atomic
+def plan_run_stop(*, actor: User, run: PlanRun) -> None:
+    _require_planner(actor, run.had)
+    if run.status not in {RunStatus.QUEUED, RunStatus.RUNNING}:
+        raise Conflict(_("Ce calcul est déjà terminé."))
+    PlanRun.objects.filter(pk=run.pk).update(stop_requested=True)
+    audit_record(actor=actor, action="update", object_type="plan_run", object_id=str(run.external_id), detail={"stop": True})
+
+
+def latest_plan(*, had: Organisation, date: dt.date) -> PlanRun | None:
+    return (
+        PlanRun.objects.filter(had=had, date=date, status__in=[RunStatus.DONE, RunStatus.STOPPED], plan__isnull=False)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
+def _visit_for_write(actor: User, visit: HomeVisit) -> None:
+    _require_planner(actor, visit.had)
+    if actor.organisation_id != visit.had_id:
+        raise Forbidden(_("Seule l'équipe de %(had)s planifie ses visites.") % {"had": visit.had.name})
+
+
+@transaction.atomic
+def visit_pin(*, actor: User, visit: HomeVisit, nurse: User | None, start: dt.time | None) -> HomeVisit:
+    """Pin a visit to a nurse and/or a start time (None clears); the next optimisation keeps it."""
+    _visit_for_write(actor, visit)
+    errors: dict[str, list[str]] = {}
+    if nurse is not None and not NurseShift.objects.filter(had=visit.had, date=visit.date, nurse=nurse).exists():
+        errors["nurse"] = [_("Cet(te) infirmier(ère) ne travaille pas ce jour-là pour cette HAD.")]
+    if start is not None and not visit.window_start <= start <= visit.window_end:
+        errors["start"] = [
+            _("L'heure doit rester dans le créneau convenu avec le patient (%(a)s–%(b)s).")
+            % {"a": visit.window_start.strftime("%H:%M"), "b": visit.window_end.strftime("%H:%M")}
+        ]
+    if errors:
+        raise ValidationFailed(_("L'épinglage n'a pas été enregistré."), field_errors=errors)
+    visit.pinned_nurse = nurse
+    visit.pinned_start = start
+    visit.save(update_fields=["pinned_nurse", "pinned_start", "updated_at"])
+    audit_record(
+        actor=actor, action="update", object_type="home_visit", object_id=str(visit.external_id),
+        patient_id=visit.patient_id, detail={"pin_nurse": str(nurse.external_id) if nurse else None,
+                                             "pin_start": start.isoformat() if start else None},
+    )
+    return visit
+
+
+@transaction.atomic
+def visit_cancel(*, actor: User, visit: HomeVisit, reason: str) -> HomeVisit:
+    _visit_for_write(actor, visit)
+    if not reason.strip():
+        raise ValidationFailed(_("Le motif d'annulation est obligatoire."), field_errors={"reason": [_("Motif obligatoire.")]})
+    if visit.status != VisitStatus.PLANNED:
+        raise Conflict(_("Cette visite n'est plus à faire (%(s)s).") % {"s": visit.get_status_display()})
+    visit.status = VisitStatus.CANCELLED
+    visit.note = reason.strip()[:300]
+    visit.save(update_fields=["status", "note", "updated_at"])
+    timeline_record(
+        patient=visit.patient, actor=actor, kind="visit.cancelled",
+        data={"label": {"fr": f"Visite à domicile du {visit.date:%d/%m/%Y} annulée",
+                        "en": f"Home visit on {visit.date:%d/%m/%Y} cancelled"}},
+        reason=reason.strip(),
+    )
+    audit_record(actor=actor, action="update", object_type="home_visit", object_id=str(visit.external_id),
+                 patient_id=visit.patient_id, detail={"status": "cancelled"})
+    return visit
+
+
+@transaction.atomic
+def shift_unavailable(*, actor: User, shift: NurseShift, from_time: dt.time, reason: str) -> NurseShift:
+    """A nurse stops for the day (sick…): re-planning keeps what she already did and moves the rest."""
+    _require_planner(actor, shift.had)
+    if not reason.strip():
+        raise ValidationFailed(_("Le motif est obligatoire."), field_errors={"reason": [_("Motif obligatoire.")]})
+    shift.unavailable_from = from_time
+    shift.save(update_fields=["unavailable_from", "updated_at"])
+    audit_record(actor=actor, action="update", object_type="nurse_shift", object_id=str(shift.external_id),
+                 detail={"unavailable_from": from_time.isoformat(), "reason": reason.strip()})
+    return shift
+
+
+@transaction.atomic
+def replan_day(*, actor: User, had: Organisation, date: dt.date, now: dt.time | None = None) -> PlanRun:
+    """Re-plan from the latest plan: visits already started stay, cancelled visits and unavailable nurses
+    are taken out, and the rest moves as little as possible."""
+    _require_planner(actor, had)
+    previous = latest_plan(had=had, date=date)
+    if previous is None or previous.plan is None:
+        raise Conflict(_("Aucun plan à re-planifier pour cette journée : lancez d'abord un calcul."))
+    at = now or timezone.localtime(clock.now()).time()
+    visit_ids = {v["id"] for v in previous.instance.get("visits", [])}
+    cancelled = {
+        str(x)
+        for x in HomeVisit.objects.filter(had=had, date=date, status=VisitStatus.CANCELLED).values_list("external_id", flat=True)
+        if str(x) in visit_ids
+    }
+    sick = {
+        str(x)
+        for x in NurseShift.objects.filter(had=had, date=date, unavailable_from__isnull=False, unavailable_from__lte=at)
+        .values_list("nurse__external_id", flat=True)
+    }
+    result: dict[str, Any] = solving.replan_instance(
+        previous.instance, previous.plan, now_min=at.hour * 60 + at.minute, cancel=cancelled, sick=sick
+    )
+    run = PlanRun.objects.create(
+        had=had, date=date, kind=RunKind.REPLAN, requested_by=actor, status=RunStatus.DONE, time_limit_s=0,
+        started_at=clock.now(), finished_at=clock.now(), instance=previous.instance, plan=result["plan"],
+        best_travel_min=result["plan"]["total_travel_min"], previous=previous,
+        replan_note=_("%(n)s visite(s) déplacée(s) vers un(e) autre infirmier(ère).") % {"n": len(result["moved"])},
+    )
+    audit_record(actor=actor, action="create", object_type="plan_run", object_id=str(run.external_id),
+                 detail={"replan": True, "cancelled": sorted(cancelled), "sick": sorted(sick), "moved": result["moved"]})
+    return run

@@ -1,0 +1,245 @@
+"""Planning pages (HAD planner), the nurse's round on her phone, and her iCalendar feed."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core import signing
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from parcours.accounts.models import User
+from parcours.accounts.permissions import has_perm
+from parcours.core import clock
+from parcours.core.errors import DomainError, ValidationFailed
+from parcours.logistics import selectors, services
+from parcours.logistics.calendar import round_to_ical
+from parcours.logistics.enums import RunStatus
+from parcours.logistics.models import HomeVisit, NurseShift, PlanRun
+
+ICAL_SALT = "parcours.logistics.ical"
+
+
+def _user(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+def _date(raw: str | None) -> dt.date:
+    if not raw:
+        return timezone.localdate(clock.now())
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError as exc:
+        raise Http404(_("Date invalide.")) from exc
+
+
+def _planner(request: HttpRequest):  # type: ignore[no-untyped-def]
+    user = _user(request)
+    had = selectors.planner_had(user)
+    if had is None or not has_perm(user, "planning.manage"):
+        raise Http404(_("Page introuvable."))
+    return user, had
+
+
+def _flash(request: HttpRequest, exc: DomainError) -> None:
+    text = exc.message
+    if isinstance(exc, ValidationFailed) and exc.field_errors:
+        text += " " + " ".join(e for errs in exc.field_errors.values() for e in errs)
+    messages.error(request, text)
+
+
+def _back(date: dt.date, anchor: str = "") -> HttpResponse:
+    return redirect(f"{reverse('logistics:day')}?date={date.isoformat()}{'#' + anchor if anchor else ''}")
+
+
+@login_required
+@require_GET
+def day(request: HttpRequest) -> HttpResponse:
+    _user_, had = _planner(request)
+    date = _date(request.GET.get("date"))
+    view = selectors.day_view(had=had, date=date)
+    shown = view.latest
+    run_id = request.GET.get("run")
+    if run_id:
+        shown = next((r for r in view.runs if str(r.external_id) == run_id and r.plan is not None), shown)
+    return render(
+        request,
+        "logistics/day.html",
+        {
+            "day": view,
+            "plan": selectors.plan_view(run=shown) if shown is not None else None,
+            "prev_date": date - dt.timedelta(days=1),
+            "next_date": date + dt.timedelta(days=1),
+            "with_bag": sum(1 for v in view.visits if v.bag_pharmacy_id),
+        },
+    )
+
+
+@login_required
+@require_POST
+def run_start(request: HttpRequest) -> HttpResponse:
+    user, had = _planner(request)
+    date = _date(request.POST.get("date"))
+    try:
+        limit = int(request.POST.get("time_limit_s", "30"))
+        services.plan_run_request(actor=user, had=had, date=date, time_limit_s=limit)
+    except ValueError:
+        messages.error(request, _("Durée de calcul invalide."))
+    except DomainError as exc:
+        _flash(request, exc)
+    return _back(date, "calcul")
+
+
+@login_required
+@require_GET
+def run_progress(request: HttpRequest, run_id: str) -> HttpResponse:
+    _user_, had = _planner(request)
+    run = PlanRun.objects.filter(had=had, external_id=run_id).first()
+    if run is None:
+        raise Http404(_("Calcul introuvable."))
+    elapsed = (clock.now() - run.started_at).total_seconds() if run.started_at else 0.0
+    percent = 100 if run.status not in {RunStatus.QUEUED, RunStatus.RUNNING} else min(99, int(100 * elapsed / max(run.time_limit_s, 1)))
+    response = render(
+        request, "logistics/_progress.html", {"run": run, "percent": percent, "elapsed": int(elapsed)}
+    )
+    if run.status not in {RunStatus.QUEUED, RunStatus.RUNNING}:
+        response["HX-Refresh"] = "true"  # the page reloads and shows the new plan
+    return response
+
+
+@login_required
+@require_POST
+def run_stop(request: HttpRequest, run_id: str) -> HttpResponse:
+    user, had = _planner(request)
+    run = PlanRun.objects.filter(had=had, external_id=run_id).first()
+    if run is None:
+        raise Http404(_("Calcul introuvable."))
+    try:
+        services.plan_run_stop(actor=user, run=run)
+    except DomainError as exc:
+        _flash(request, exc)
+    else:
+        messages.success(request, _("Arrêt demandé : le meilleur plan trouvé est conservé."))
+    return _back(run.date, "calcul")
+
+
+def _visit(had, visit_id: str) -> HomeVisit:  # type: ignore[no-untyped-def]
+    visit = HomeVisit.objects.filter(had=had, external_id=visit_id).select_related("patient", "had").first()
+    if visit is None:
+        raise Http404(_("Visite introuvable."))
+    return visit
+
+
+@login_required
+@require_POST
+def visit_pin(request: HttpRequest, visit_id: str) -> HttpResponse:
+    user, had = _planner(request)
+    visit = _visit(had, visit_id)
+    nurse = User.objects.filter(external_id=request.POST.get("nurse") or None).first() if request.POST.get("nurse") else None
+    raw_start = request.POST.get("start", "").strip()
+    try:
+        start = dt.time.fromisoformat(raw_start) if raw_start else None
+        services.visit_pin(actor=user, visit=visit, nurse=nurse, start=start)
+    except ValueError:
+        messages.error(request, _("Heure invalide (HH:MM)."))
+    except DomainError as exc:
+        _flash(request, exc)
+    else:
+        messages.success(request, _("Visite épinglée : relancez le calcul pour en tenir compte."))
+    return _back(visit.date, "visites")
+
+
+@login_required
+@require_POST
+def visit_cancel(request: HttpRequest, visit_id: str) -> HttpResponse:
+    user, had = _planner(request)
+    visit = _visit(had, visit_id)
+    try:
+        services.visit_cancel(actor=user, visit=visit, reason=request.POST.get("reason", ""))
+    except DomainError as exc:
+        _flash(request, exc)
+    else:
+        messages.success(request, _("Visite annulée : re-planifiez la journée pour libérer le créneau."))
+    return _back(visit.date, "visites")
+
+
+@login_required
+@require_POST
+def shift_unavailable(request: HttpRequest, shift_id: str) -> HttpResponse:
+    user, had = _planner(request)
+    shift = NurseShift.objects.filter(had=had, external_id=shift_id).first()
+    if shift is None:
+        raise Http404(_("Infirmier(ère) introuvable."))
+    try:
+        start = dt.time.fromisoformat(request.POST.get("from_time", "").strip())
+        services.shift_unavailable(actor=user, shift=shift, from_time=start, reason=request.POST.get("reason", ""))
+    except ValueError:
+        messages.error(request, _("Heure invalide (HH:MM)."))
+    except DomainError as exc:
+        _flash(request, exc)
+    else:
+        messages.success(request, _("Indisponibilité enregistrée : re-planifiez la journée."))
+    return _back(shift.date, "infirmiers")
+
+
+@login_required
+@require_POST
+def replan(request: HttpRequest) -> HttpResponse:
+    user, had = _planner(request)
+    date = _date(request.POST.get("date"))
+    raw_now = request.POST.get("now", "").strip()
+    try:
+        now = dt.time.fromisoformat(raw_now) if raw_now else None
+        run = services.replan_day(actor=user, had=had, date=date, now=now)
+    except ValueError:
+        messages.error(request, _("Heure invalide (HH:MM)."))
+    except DomainError as exc:
+        _flash(request, exc)
+    else:
+        messages.success(request, _("Journée re-planifiée. %(note)s") % {"note": run.replan_note})
+    return _back(date, "plan")
+
+
+@login_required
+@require_GET
+def my_round(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    if not has_perm(user, "planning.own_round"):
+        raise Http404(_("Page introuvable."))
+    date = _date(request.GET.get("date"))
+    run, route = selectors.nurse_round(nurse=user, date=date)
+    token = signing.dumps(str(user.external_id), salt=ICAL_SALT)
+    return render(
+        request,
+        "logistics/my_round.html",
+        {"run": run, "route": route, "date": date, "ical_url": request.build_absolute_uri(reverse("logistics:ical", args=[token]))},
+    )
+
+
+@require_GET
+def ical(request: HttpRequest, token: str) -> HttpResponse:
+    """The nurse's rounds as an iCalendar feed (a secret signed URL, for calendar apps that cannot log in)."""
+    try:
+        key = signing.loads(token, salt=ICAL_SALT)
+    except signing.BadSignature as exc:
+        raise Http404(_("Lien d'agenda invalide.")) from exc
+    nurse = User.objects.filter(external_id=key, is_active=True).first()
+    if nurse is None:
+        raise Http404(_("Lien d'agenda invalide."))
+    today = timezone.localdate(clock.now())
+    rounds = []
+    for offset in range(-1, 8):
+        date = today + dt.timedelta(days=offset)
+        run, route = selectors.nurse_round(nurse=nurse, date=date)
+        if route is not None:
+            rounds.append((date, route))
+    response = HttpResponse(round_to_ical(nurse=nurse, rounds=rounds), content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'inline; filename="tournee.ics"'
+    return response

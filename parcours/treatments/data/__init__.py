@@ -1,0 +1,1 @@
+"""Versioned treatment data files (regimens), shipped as package data."""
