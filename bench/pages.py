@@ -25,7 +25,9 @@ sys.path.insert(0, str(ROOT))
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--patients", type=int, default=10_000)
     parser.add_argument("--events", type=int, default=500_000)
     parser.add_argument("--database-url", default="")
@@ -65,7 +67,12 @@ def main() -> int:
                 cur.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
         call_command("migrate", verbosity=0)
         t0 = time.perf_counter()
-        load_demo(patients=args.patients, events=args.events, scale=4, progress=lambda m: print("  …", m, flush=True))
+        load_demo(
+            patients=args.patients,
+            events=args.events,
+            scale=4,
+            progress=lambda m: print("  …", m, flush=True),
+        )
         print(f"loaded in {time.perf_counter() - t0:.0f} s", flush=True)
         if vendor == "postgresql":
             with connection.cursor() as cur:
@@ -81,7 +88,11 @@ def main() -> int:
 
     idec = User.objects.get(username="idec")
     client.force_login(idec)
-    mine = list(Patient.objects.filter(care_team__user=idec, care_team__until__isnull=True).values_list("external_id", flat=True))
+    mine = list(
+        Patient.objects.filter(care_team__user=idec, care_team__until__isnull=True).values_list(
+            "external_id", flat=True
+        )
+    )
     rng = random.Random(7)
 
     def timed(url: str) -> tuple[float, int]:
@@ -113,15 +124,19 @@ def main() -> int:
         results[name] = (times, queries)
 
     print()
-    print(f"Database: {vendor}; {n_patients:,} patients, {n_events:,} timeline events; "
-          f"user 'idec' sees {len(mine):,} patients; {args.samples} requests per row.")
+    print(
+        f"Database: {vendor}; {n_patients:,} patients, {n_events:,} timeline events; "
+        f"user 'idec' sees {len(mine):,} patients; {args.samples} requests per row."
+    )
     print()
     print("| page | p50 (ms) | p95 (ms) | max (ms) | SQL queries per request |")
     print("|---|---:|---:|---:|---|")
     for name, (times, queries) in results.items():
         times.sort()
         p95 = times[int(0.95 * (len(times) - 1))]
-        print(f"| {name} | {statistics.median(times):.1f} | {p95:.1f} | {times[-1]:.1f} | {sorted(queries)} |")
+        print(
+            f"| {name} | {statistics.median(times):.1f} | {p95:.1f} | {times[-1]:.1f} | {sorted(queries)} |"
+        )
     return 0
 
 

@@ -26,7 +26,11 @@ def pin_skill(nurse_key: str) -> str:
 
 
 def build_instance(
-    *, date: dt.date, shifts: Iterable[NurseShift], visits: Iterable[HomeVisit], pharmacies: Iterable[Organisation]
+    *,
+    date: dt.date,
+    shifts: Iterable[NurseShift],
+    visits: Iterable[HomeVisit],
+    pharmacies: Iterable[Organisation],
 ) -> dict[str, Any]:
     """The day to plan. Pinned visits get a skill only their nurse has, and a zero-width window if timed."""
     nurses = []
@@ -69,4 +73,10 @@ def build_instance(
         {"id": str(p.external_id), "lat": p.latitude, "lon": p.longitude, "pickup_min": PICKUP_MIN}
         for p in pharmacies
     ]
-    return {"date": date.isoformat(), "travel": TRAVEL, "depots": depots, "nurses": nurses, "visits": out_visits}
+    return {
+        "date": date.isoformat(),
+        "travel": TRAVEL,
+        "depots": depots,
+        "nurses": nurses,
+        "visits": out_visits,
+    }

@@ -36,7 +36,9 @@ def round_to_ical(*, nurse: User, rounds: Sequence[tuple[dt.date, RouteView]]) -
                 event.add("summary", f"Retrait des poches — {stop.title}")
                 event.add("description", stop.detail)
             else:
-                event.add("summary", f"{stop.visit.get_kind_display() if stop.visit else 'Visite'} — {stop.title}")
+                event.add(
+                    "summary", f"{stop.visit.get_kind_display() if stop.visit else 'Visite'} — {stop.title}"
+                )
                 if stop.visit is not None:
                     p = stop.visit.patient
                     event.add("location", f"{p.address}, {p.postcode} {p.city}")

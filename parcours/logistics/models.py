@@ -32,7 +32,9 @@ class NurseShift(BaseModel):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["nurse", "date"], name="shift_one_per_nurse_day"),
-            models.CheckConstraint(condition=Q(start_time__lt=models.F("end_time")), name="shift_starts_before_end"),
+            models.CheckConstraint(
+                condition=Q(start_time__lt=models.F("end_time")), name="shift_starts_before_end"
+            ),
         ]
         indexes = [models.Index(fields=["had", "date"], name="shift_had_date")]
 
@@ -64,9 +66,12 @@ class HomeVisit(BaseModel):
     class Meta:
         indexes = [models.Index(fields=["had", "date", "status"], name="visit_had_date")]
         constraints = [
-            models.CheckConstraint(condition=Q(window_start__lte=models.F("window_end")), name="visit_window_ordered"),
             models.CheckConstraint(
-                condition=Q(bag_pharmacy__isnull=True) | (Q(bag_ready__isnull=False) & Q(bag_stability_min__gt=0)),
+                condition=Q(window_start__lte=models.F("window_end")), name="visit_window_ordered"
+            ),
+            models.CheckConstraint(
+                condition=Q(bag_pharmacy__isnull=True)
+                | (Q(bag_ready__isnull=False) & Q(bag_stability_min__gt=0)),
                 name="visit_bag_complete",
             ),
         ]
@@ -86,7 +91,9 @@ class PlanRun(BaseModel):
     finished_at = models.DateTimeField(null=True, blank=True)
     stop_requested = models.BooleanField(default=False)
     best_travel_min = models.FloatField(null=True, blank=True)
-    instance = models.JSONField(default=dict)  # the optimiser's contract format (docs/subsystems/optimiser.md)
+    instance = models.JSONField(
+        default=dict
+    )  # the optimiser's contract format (docs/subsystems/optimiser.md)
     plan = models.JSONField(null=True, blank=True)
     previous = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     replan_note = models.CharField(max_length=500, blank=True)

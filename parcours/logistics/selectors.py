@@ -13,8 +13,24 @@ from parcours.logistics.enums import RunStatus
 from parcours.logistics.models import HomeVisit, NurseShift, PlanRun
 
 # Colour-blind-safe palette (Okabe–Ito + Tol), dark enough for white text.
-PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#882255", "#117733", "#332288", "#AA4499",
-           "#44AA99", "#999933", "#661100", "#6699CC", "#B8860B", "#4B0082", "#2F4F4F", "#8B4513"]
+PALETTE = [
+    "#0072B2",
+    "#D55E00",
+    "#009E73",
+    "#CC79A7",
+    "#882255",
+    "#117733",
+    "#332288",
+    "#AA4499",
+    "#44AA99",
+    "#999933",
+    "#661100",
+    "#6699CC",
+    "#B8860B",
+    "#4B0082",
+    "#2F4F4F",
+    "#8B4513",
+]
 
 
 def hhmm(minutes: float) -> str:
@@ -39,13 +55,17 @@ class DayView:
 
 
 def day_view(*, had: Organisation, date: dt.date) -> DayView:
-    runs = list(PlanRun.objects.filter(had=had, date=date).select_related("requested_by").order_by("-created_at")[:10])
+    runs = list(
+        PlanRun.objects.filter(had=had, date=date).select_related("requested_by").order_by("-created_at")[:10]
+    )
     running = next((r for r in runs if r.status in {RunStatus.QUEUED, RunStatus.RUNNING}), None)
     latest = next((r for r in runs if r.plan is not None), None)
     return DayView(
         had=had,
         date=date,
-        shifts=list(NurseShift.objects.filter(had=had, date=date).select_related("nurse").order_by("nurse__last_name")),
+        shifts=list(
+            NurseShift.objects.filter(had=had, date=date).select_related("nurse").order_by("nurse__last_name")
+        ),
         visits=list(
             HomeVisit.objects.filter(had=had, date=date)
             .select_related("patient", "pinned_nurse", "bag_pharmacy")
@@ -97,7 +117,9 @@ class PlanView:
     hours: list[tuple[str, float]] = field(default_factory=list)
 
 
-def _projector(points: list[tuple[float, float]], width: float = 1000, height: float = 700, pad: float = 30) -> Any:
+def _projector(
+    points: list[tuple[float, float]], width: float = 1000, height: float = 700, pad: float = 30
+) -> Any:
     """Equirectangular projection of (lat, lon) into an SVG box, keeping the aspect ratio."""
     lats = [p[0] for p in points] or [0.0]
     lons = [p[1] for p in points] or [0.0]
@@ -142,7 +164,9 @@ def plan_view(*, run: PlanRun) -> PlanView:
         return round(100 * (t - day0) / span, 2)
 
     routes = []
-    for i, r in enumerate(sorted(plan.get("routes", []), key=lambda r: str(nurses.get(r["nurse"], r["nurse"])))):
+    for i, r in enumerate(
+        sorted(plan.get("routes", []), key=lambda r: str(nurses.get(r["nurse"], r["nurse"])))
+    ):
         n = inst_nurses.get(r["nurse"], {})
         home = project(n["start"]["lat"], n["start"]["lon"]) if n else (0.0, 0.0)
         stops: list[StopView] = []
@@ -150,29 +174,57 @@ def plan_view(*, run: PlanRun) -> PlanView:
             if s["type"] == "pickup":
                 d = depots.get(s["depot"], {})
                 x, y = project(d.get("lat", 0), d.get("lon", 0))
-                stops.append(StopView(
-                    "pickup", hhmm(s["arrive"]), hhmm(s["arrive"]), hhmm(s["depart"]),
-                    pharmacy_names.get(s["depot"], "PUI"), f"{len(s['bags'])} poche(s)", None, x, y,
-                    pct(s["arrive"]), max(pct(s["depart"]) - pct(s["arrive"]), 0.4),
-                ))
+                stops.append(
+                    StopView(
+                        "pickup",
+                        hhmm(s["arrive"]),
+                        hhmm(s["arrive"]),
+                        hhmm(s["depart"]),
+                        pharmacy_names.get(s["depot"], "PUI"),
+                        f"{len(s['bags'])} poche(s)",
+                        None,
+                        x,
+                        y,
+                        pct(s["arrive"]),
+                        max(pct(s["depart"]) - pct(s["arrive"]), 0.4),
+                    )
+                )
             else:
                 v = visits.get(s["visit"])
                 lat = v.patient.latitude if v else 0.0
                 lon = v.patient.longitude if v else 0.0
                 x, y = project(lat or 0.0, lon or 0.0)
-                stops.append(StopView(
-                    "visit", hhmm(s["arrive"]), hhmm(s["start"]), hhmm(s["end"]),
-                    v.patient.display_name if v else s["visit"],
-                    f"{v.get_kind_display()} — {v.patient.address}, {v.patient.city}" if v else "",
-                    v, x, y, pct(s["start"]), max(pct(s["end"]) - pct(s["start"]), 0.4),
-                ))
+                stops.append(
+                    StopView(
+                        "visit",
+                        hhmm(s["arrive"]),
+                        hhmm(s["start"]),
+                        hhmm(s["end"]),
+                        v.patient.display_name if v else s["visit"],
+                        f"{v.get_kind_display()} — {v.patient.address}, {v.patient.city}" if v else "",
+                        v,
+                        x,
+                        y,
+                        pct(s["start"]),
+                        max(pct(s["end"]) - pct(s["start"]), 0.4),
+                    )
+                )
         end = project(n["end"]["lat"], n["end"]["lon"]) if n else home
         polyline = " ".join(f"{x},{y}" for x, y in [home, *[(s.x, s.y) for s in stops], end])
-        routes.append(RouteView(
-            nurse=nurses.get(r["nurse"]), nurse_key=r["nurse"], colour=PALETTE[i % len(PALETTE)], stops=stops,
-            travel_min=r["travel_min"], visits=sum(1 for s in stops if s.kind == "visit"),
-            start=stops[0].arrive if stops else "", end=stops[-1].end if stops else "", points=polyline, home=home,
-        ))
+        routes.append(
+            RouteView(
+                nurse=nurses.get(r["nurse"]),
+                nurse_key=r["nurse"],
+                colour=PALETTE[i % len(PALETTE)],
+                stops=stops,
+                travel_min=r["travel_min"],
+                visits=sum(1 for s in stops if s.kind == "visit"),
+                start=stops[0].arrive if stops else "",
+                end=stops[-1].end if stops else "",
+                points=polyline,
+                home=home,
+            )
+        )
     unassigned = [(visits.get(u["visit"]), u["reason"]) for u in plan.get("unassigned", [])]
     hours = [(f"{h:02d}h", pct(h * 60)) for h in range(math.ceil(day0 / 60), day1 // 60 + 1)]
     return PlanView(

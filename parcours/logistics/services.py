@@ -29,12 +29,18 @@ def _require_planner(actor: User, had: Organisation) -> None:
     if not has_perm(actor, "planning.manage"):
         raise Forbidden(_("Votre rôle ne permet pas de planifier les tournées."))
     if had.kind != OrganisationKind.HAD:
-        raise ValidationFailed(_("Choisissez une structure d'HAD."), field_errors={"had": [_("Structure d'HAD attendue.")]})
+        raise ValidationFailed(
+            _("Choisissez une structure d'HAD."), field_errors={"had": [_("Structure d'HAD attendue.")]}
+        )
 
 
-def day_inputs(*, had: Organisation, date: dt.date) -> tuple[list[NurseShift], list[HomeVisit], list[Organisation]]:
+def day_inputs(
+    *, had: Organisation, date: dt.date
+) -> tuple[list[NurseShift], list[HomeVisit], list[Organisation]]:
     shifts = list(
-        NurseShift.objects.filter(had=had, date=date).select_related("nurse").order_by("start_time", "nurse__last_name")
+        NurseShift.objects.filter(had=had, date=date)
+        .select_related("nurse")
+        .order_by("start_time", "nurse__last_name")
     )
     visits = list(
         HomeVisit.objects.filter(had=had, date=date, status=VisitStatus.PLANNED)
@@ -101,10 +107,16 @@ def plan_run_execute(*, run_id: int) -> PlanRun:
 
     try:
         plan = solving.solve_instance(
-            run.instance, time_limit_s=run.time_limit_s, seed=run.seed, should_stop=should_stop, on_progress=on_progress
+            run.instance,
+            time_limit_s=run.time_limit_s,
+            seed=run.seed,
+            should_stop=should_stop,
+            on_progress=on_progress,
         )
     except Exception as exc:  # the run must end in a visible state whatever happened
-        PlanRun.objects.filter(pk=run.pk).update(status=RunStatus.FAILED, finished_at=clock.now(), error=str(exc)[:2000])
+        PlanRun.objects.filter(pk=run.pk).update(
+            status=RunStatus.FAILED, finished_at=clock.now(), error=str(exc)[:2000]
+        )
         raise
     stopped = PlanRun.objects.filter(pk=run_id, stop_requested=True).exists()
     PlanRun.objects.filter(pk=run.pk).update(
@@ -123,12 +135,20 @@ def plan_run_stop(*, actor: User, run: PlanRun) -> None:
     if run.status not in {RunStatus.QUEUED, RunStatus.RUNNING}:
         raise Conflict(_("Ce calcul est déjà terminé."))
     PlanRun.objects.filter(pk=run.pk).update(stop_requested=True)
-    audit_record(actor=actor, action="update", object_type="plan_run", object_id=str(run.external_id), detail={"stop": True})
+    audit_record(
+        actor=actor,
+        action="update",
+        object_type="plan_run",
+        object_id=str(run.external_id),
+        detail={"stop": True},
+    )
 
 
 def latest_plan(*, had: Organisation, date: dt.date) -> PlanRun | None:
     return (
-        PlanRun.objects.filter(had=had, date=date, status__in=[RunStatus.DONE, RunStatus.STOPPED], plan__isnull=False)
+        PlanRun.objects.filter(
+            had=had, date=date, status__in=[RunStatus.DONE, RunStatus.STOPPED], plan__isnull=False
+        )
         .order_by("-created_at", "-id")
         .first()
     )
@@ -145,7 +165,10 @@ def visit_pin(*, actor: User, visit: HomeVisit, nurse: User | None, start: dt.ti
     """Pin a visit to a nurse and/or a start time (None clears); the next optimisation keeps it."""
     _visit_for_write(actor, visit)
     errors: dict[str, list[str]] = {}
-    if nurse is not None and not NurseShift.objects.filter(had=visit.had, date=visit.date, nurse=nurse).exists():
+    if (
+        nurse is not None
+        and not NurseShift.objects.filter(had=visit.had, date=visit.date, nurse=nurse).exists()
+    ):
         errors["nurse"] = [_("Cet(te) infirmier(ère) ne travaille pas ce jour-là pour cette HAD.")]
     if start is not None and not visit.window_start <= start <= visit.window_end:
         errors["start"] = [
@@ -158,9 +181,15 @@ def visit_pin(*, actor: User, visit: HomeVisit, nurse: User | None, start: dt.ti
     visit.pinned_start = start
     visit.save(update_fields=["pinned_nurse", "pinned_start", "updated_at"])
     audit_record(
-        actor=actor, action="update", object_type="home_visit", object_id=str(visit.external_id),
-        patient_id=visit.patient_id, detail={"pin_nurse": str(nurse.external_id) if nurse else None,
-                                             "pin_start": start.isoformat() if start else None},
+        actor=actor,
+        action="update",
+        object_type="home_visit",
+        object_id=str(visit.external_id),
+        patient_id=visit.patient_id,
+        detail={
+            "pin_nurse": str(nurse.external_id) if nurse else None,
+            "pin_start": start.isoformat() if start else None,
+        },
     )
     return visit
 
@@ -169,20 +198,34 @@ def visit_pin(*, actor: User, visit: HomeVisit, nurse: User | None, start: dt.ti
 def visit_cancel(*, actor: User, visit: HomeVisit, reason: str) -> HomeVisit:
     _visit_for_write(actor, visit)
     if not reason.strip():
-        raise ValidationFailed(_("Le motif d'annulation est obligatoire."), field_errors={"reason": [_("Motif obligatoire.")]})
+        raise ValidationFailed(
+            _("Le motif d'annulation est obligatoire."), field_errors={"reason": [_("Motif obligatoire.")]}
+        )
     if visit.status != VisitStatus.PLANNED:
         raise Conflict(_("Cette visite n'est plus à faire (%(s)s).") % {"s": visit.get_status_display()})
     visit.status = VisitStatus.CANCELLED
     visit.note = reason.strip()[:300]
     visit.save(update_fields=["status", "note", "updated_at"])
     timeline_record(
-        patient=visit.patient, actor=actor, kind="visit.cancelled",
-        data={"label": {"fr": f"Visite à domicile du {visit.date:%d/%m/%Y} annulée",
-                        "en": f"Home visit on {visit.date:%d/%m/%Y} cancelled"}},
+        patient=visit.patient,
+        actor=actor,
+        kind="visit.cancelled",
+        data={
+            "label": {
+                "fr": f"Visite à domicile du {visit.date:%d/%m/%Y} annulée",
+                "en": f"Home visit on {visit.date:%d/%m/%Y} cancelled",
+            }
+        },
         reason=reason.strip(),
     )
-    audit_record(actor=actor, action="update", object_type="home_visit", object_id=str(visit.external_id),
-                 patient_id=visit.patient_id, detail={"status": "cancelled"})
+    audit_record(
+        actor=actor,
+        action="update",
+        object_type="home_visit",
+        object_id=str(visit.external_id),
+        patient_id=visit.patient_id,
+        detail={"status": "cancelled"},
+    )
     return visit
 
 
@@ -191,11 +234,18 @@ def shift_unavailable(*, actor: User, shift: NurseShift, from_time: dt.time, rea
     """A nurse stops for the day (sick…): re-planning keeps what she already did and moves the rest."""
     _require_planner(actor, shift.had)
     if not reason.strip():
-        raise ValidationFailed(_("Le motif est obligatoire."), field_errors={"reason": [_("Motif obligatoire.")]})
+        raise ValidationFailed(
+            _("Le motif est obligatoire."), field_errors={"reason": [_("Motif obligatoire.")]}
+        )
     shift.unavailable_from = from_time
     shift.save(update_fields=["unavailable_from", "updated_at"])
-    audit_record(actor=actor, action="update", object_type="nurse_shift", object_id=str(shift.external_id),
-                 detail={"unavailable_from": from_time.isoformat(), "reason": reason.strip()})
+    audit_record(
+        actor=actor,
+        action="update",
+        object_type="nurse_shift",
+        object_id=str(shift.external_id),
+        detail={"unavailable_from": from_time.isoformat(), "reason": reason.strip()},
+    )
     return shift
 
 
@@ -211,23 +261,46 @@ def replan_day(*, actor: User, had: Organisation, date: dt.date, now: dt.time | 
     visit_ids = {v["id"] for v in previous.instance.get("visits", [])}
     cancelled = {
         str(x)
-        for x in HomeVisit.objects.filter(had=had, date=date, status=VisitStatus.CANCELLED).values_list("external_id", flat=True)
+        for x in HomeVisit.objects.filter(had=had, date=date, status=VisitStatus.CANCELLED).values_list(
+            "external_id", flat=True
+        )
         if str(x) in visit_ids
     }
     sick = {
         str(x)
-        for x in NurseShift.objects.filter(had=had, date=date, unavailable_from__isnull=False, unavailable_from__lte=at)
-        .values_list("nurse__external_id", flat=True)
+        for x in NurseShift.objects.filter(
+            had=had, date=date, unavailable_from__isnull=False, unavailable_from__lte=at
+        ).values_list("nurse__external_id", flat=True)
     }
     result: dict[str, Any] = solving.replan_instance(
         previous.instance, previous.plan, now_min=at.hour * 60 + at.minute, cancel=cancelled, sick=sick
     )
     run = PlanRun.objects.create(
-        had=had, date=date, kind=RunKind.REPLAN, requested_by=actor, status=RunStatus.DONE, time_limit_s=0,
-        started_at=clock.now(), finished_at=clock.now(), instance=previous.instance, plan=result["plan"],
-        best_travel_min=result["plan"]["total_travel_min"], previous=previous,
-        replan_note=_("%(n)s visite(s) déplacée(s) vers un(e) autre infirmier(ère).") % {"n": len(result["moved"])},
+        had=had,
+        date=date,
+        kind=RunKind.REPLAN,
+        requested_by=actor,
+        status=RunStatus.DONE,
+        time_limit_s=0,
+        started_at=clock.now(),
+        finished_at=clock.now(),
+        instance=previous.instance,
+        plan=result["plan"],
+        best_travel_min=result["plan"]["total_travel_min"],
+        previous=previous,
+        replan_note=_("%(n)s visite(s) déplacée(s) vers un(e) autre infirmier(ère).")
+        % {"n": len(result["moved"])},
     )
-    audit_record(actor=actor, action="create", object_type="plan_run", object_id=str(run.external_id),
-                 detail={"replan": True, "cancelled": sorted(cancelled), "sick": sorted(sick), "moved": result["moved"]})
+    audit_record(
+        actor=actor,
+        action="create",
+        object_type="plan_run",
+        object_id=str(run.external_id),
+        detail={
+            "replan": True,
+            "cancelled": sorted(cancelled),
+            "sick": sorted(sick),
+            "moved": result["moved"],
+        },
+    )
     return run

@@ -27,7 +27,12 @@ def solve_instance(
 
 
 def replan_instance(
-    instance: dict[str, Any], previous_plan: dict[str, Any], *, now_min: float, cancel: set[str], sick: set[str]
+    instance: dict[str, Any],
+    previous_plan: dict[str, Any],
+    *,
+    now_min: float,
+    cancel: set[str],
+    sick: set[str],
 ) -> dict[str, Any]:
     result = replan(
         parse_instance(instance),

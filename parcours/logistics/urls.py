@@ -12,7 +12,11 @@ urlpatterns = [
     path("planification/replanifier/", views.replan, name="replan"),
     path("planification/visites/<str:visit_id>/epingler/", views.visit_pin, name="visit_pin"),
     path("planification/visites/<str:visit_id>/annuler/", views.visit_cancel, name="visit_cancel"),
-    path("planification/infirmiers/<str:shift_id>/indisponible/", views.shift_unavailable, name="shift_unavailable"),
+    path(
+        "planification/infirmiers/<str:shift_id>/indisponible/",
+        views.shift_unavailable,
+        name="shift_unavailable",
+    ),
     path("ma-tournee/", views.my_round, name="my_round"),
     path("agenda/<str:token>.ics", views.ical, name="ical"),
 ]

@@ -105,7 +105,11 @@ def run_progress(request: HttpRequest, run_id: str) -> HttpResponse:
     if run is None:
         raise Http404(_("Calcul introuvable."))
     elapsed = (clock.now() - run.started_at).total_seconds() if run.started_at else 0.0
-    percent = 100 if run.status not in {RunStatus.QUEUED, RunStatus.RUNNING} else min(99, int(100 * elapsed / max(run.time_limit_s, 1)))
+    percent = (
+        100
+        if run.status not in {RunStatus.QUEUED, RunStatus.RUNNING}
+        else min(99, int(100 * elapsed / max(run.time_limit_s, 1)))
+    )
     response = render(
         request, "logistics/_progress.html", {"run": run, "percent": percent, "elapsed": int(elapsed)}
     )
@@ -142,7 +146,11 @@ def _visit(had, visit_id: str) -> HomeVisit:  # type: ignore[no-untyped-def]
 def visit_pin(request: HttpRequest, visit_id: str) -> HttpResponse:
     user, had = _planner(request)
     visit = _visit(had, visit_id)
-    nurse = User.objects.filter(external_id=request.POST.get("nurse") or None).first() if request.POST.get("nurse") else None
+    nurse = (
+        User.objects.filter(external_id=request.POST.get("nurse") or None).first()
+        if request.POST.get("nurse")
+        else None
+    )
     raw_start = request.POST.get("start", "").strip()
     try:
         start = dt.time.fromisoformat(raw_start) if raw_start else None
@@ -179,7 +187,9 @@ def shift_unavailable(request: HttpRequest, shift_id: str) -> HttpResponse:
         raise Http404(_("Infirmier(ère) introuvable."))
     try:
         start = dt.time.fromisoformat(request.POST.get("from_time", "").strip())
-        services.shift_unavailable(actor=user, shift=shift, from_time=start, reason=request.POST.get("reason", ""))
+        services.shift_unavailable(
+            actor=user, shift=shift, from_time=start, reason=request.POST.get("reason", "")
+        )
     except ValueError:
         messages.error(request, _("Heure invalide (HH:MM)."))
     except DomainError as exc:
@@ -219,7 +229,12 @@ def my_round(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "logistics/my_round.html",
-        {"run": run, "route": route, "date": date, "ical_url": request.build_absolute_uri(reverse("logistics:ical", args=[token]))},
+        {
+            "run": run,
+            "route": route,
+            "date": date,
+            "ical_url": request.build_absolute_uri(reverse("logistics:ical", args=[token])),
+        },
     )
 
 
@@ -240,6 +255,8 @@ def ical(request: HttpRequest, token: str) -> HttpResponse:
         run, route = selectors.nurse_round(nurse=nurse, date=date)
         if route is not None:
             rounds.append((date, route))
-    response = HttpResponse(round_to_ical(nurse=nurse, rounds=rounds), content_type="text/calendar; charset=utf-8")
+    response = HttpResponse(
+        round_to_ical(nurse=nurse, rounds=rounds), content_type="text/calendar; charset=utf-8"
+    )
     response["Content-Disposition"] = 'inline; filename="tournee.ics"'
     return response

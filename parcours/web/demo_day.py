@@ -63,19 +63,36 @@ def load_demo_days(*, seed: int, days: int, solve_seconds: float, progress: Call
             start = 7 * 60 + 30 if salaried else rng.choice([7 * 60 + 30, 8 * 60])
             lat = 45.76 + rng.uniform(-0.06, 0.06)
             lon = 4.85 + rng.uniform(-0.08, 0.08)
-            skills = ["immuno", "chimio", "picc", "logistics"] if salaried else (
-                ["immuno", "etp"] if i % 2 == 0 else ["etp"]
+            skills = (
+                ["immuno", "chimio", "picc", "logistics"]
+                if salaried
+                else (["immuno", "etp"] if i % 2 == 0 else ["etp"])
             )
-            shifts.append(NurseShift(
-                had=had, nurse=nurse, date=date, start_time=_t(start), end_time=_t(start + 9 * 60),
-                start_latitude=lat, start_longitude=lon, end_latitude=lat, end_longitude=lon,
-                skills=skills, max_visits=None if salaried else 8,
-            ))
+            shifts.append(
+                NurseShift(
+                    had=had,
+                    nurse=nurse,
+                    date=date,
+                    start_time=_t(start),
+                    end_time=_t(start + 9 * 60),
+                    start_latitude=lat,
+                    start_longitude=lon,
+                    end_latitude=lat,
+                    end_longitude=lon,
+                    skills=skills,
+                    max_visits=None if salaried else 8,
+                )
+            )
         NurseShift.objects.bulk_create(shifts)
         visits = []
         for p in rng.sample(at_home, k=min(len(at_home), 26)):
             kind = rng.choices(
-                [VisitKind.ADMINISTRATION, VisitKind.FOLLOW_UP, VisitKind.DELIVERY, VisitKind.MATERIAL_PICKUP],
+                [
+                    VisitKind.ADMINISTRATION,
+                    VisitKind.FOLLOW_UP,
+                    VisitKind.DELIVERY,
+                    VisitKind.MATERIAL_PICKUP,
+                ],
                 [0.5, 0.3, 0.1, 0.1],
             )[0]
             window = MORNING if rng.random() < 0.6 else AFTERNOON
@@ -83,25 +100,54 @@ def load_demo_days(*, seed: int, days: int, solve_seconds: float, progress: Call
                 pui = pui_of.get(p.hospital_id) or fallback_pui
                 ready = rng.choice([8 * 60 + 30, 9 * 60, 9 * 60 + 30, 10 * 60])
                 start = max(ready + 45, window[0].hour * 60 + window[0].minute)
-                visits.append(HomeVisit(
-                    patient=p, had=had, date=date, kind=kind, window_start=_t(start),
-                    window_end=_t(min(start + 180, 17 * 60)), duration_min=rng.choice([60, 75, 90]),
-                    skills=["immuno"], bag_pharmacy=pui, bag_ready=_t(ready), bag_stability_min=6 * 60,
-                ))
+                visits.append(
+                    HomeVisit(
+                        patient=p,
+                        had=had,
+                        date=date,
+                        kind=kind,
+                        window_start=_t(start),
+                        window_end=_t(min(start + 180, 17 * 60)),
+                        duration_min=rng.choice([60, 75, 90]),
+                        skills=["immuno"],
+                        bag_pharmacy=pui,
+                        bag_ready=_t(ready),
+                        bag_stability_min=6 * 60,
+                    )
+                )
             else:
-                visits.append(HomeVisit(
-                    patient=p, had=had, date=date, kind=kind, window_start=window[0], window_end=window[1],
-                    duration_min=30 if kind != VisitKind.FOLLOW_UP else 45,
-                    skills=["logistics"] if kind in {VisitKind.DELIVERY, VisitKind.MATERIAL_PICKUP} else [],
-                ))
+                visits.append(
+                    HomeVisit(
+                        patient=p,
+                        had=had,
+                        date=date,
+                        kind=kind,
+                        window_start=window[0],
+                        window_end=window[1],
+                        duration_min=30 if kind != VisitKind.FOLLOW_UP else 45,
+                        skills=["logistics"]
+                        if kind in {VisitKind.DELIVERY, VisitKind.MATERIAL_PICKUP}
+                        else [],
+                    )
+                )
         for p in rng.sample(in_s1, k=min(len(in_s1), 10)):
             window = MORNING if rng.random() < 0.5 else AFTERNOON
-            visits.append(HomeVisit(
-                patient=p, had=had, date=date, kind=VisitKind.ETP, window_start=window[0], window_end=window[1],
-                duration_min=60, skills=["etp"],
-            ))
+            visits.append(
+                HomeVisit(
+                    patient=p,
+                    had=had,
+                    date=date,
+                    kind=VisitKind.ETP,
+                    window_start=window[0],
+                    window_end=window[1],
+                    duration_min=60,
+                    skills=["etp"],
+                )
+            )
         HomeVisit.objects.bulk_create(visits)
         progress(f"{date:%d/%m}: {len(visits)} visites, {len(shifts)} infirmier(ère)s")
         if offset == 0 and planner is not None and solve_seconds > 0:
-            run = services.plan_run_request(actor=planner, had=had, date=date, time_limit_s=max(1, int(solve_seconds)))
+            run = services.plan_run_request(
+                actor=planner, had=had, date=date, time_limit_s=max(1, int(solve_seconds))
+            )
             services.plan_run_execute(run_id=run.pk)
