@@ -59,7 +59,7 @@ def main() -> int:
     vendor = connection.vendor
     if not args.reuse:
         if vendor == "sqlite":
-            db = Path(settings.DATABASES["default"]["NAME"])
+            db = Path(str(settings.DATABASES["default"]["NAME"]))
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{db}{suffix}").unlink(missing_ok=True)
         else:

@@ -7,8 +7,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from parcours.accounts.models import Organisation, User
 from parcours.accounts.enums import OrganisationKind
+from parcours.accounts.models import Organisation, User
 from parcours.logistics.enums import RunStatus
 from parcours.logistics.models import HomeVisit, NurseShift, PlanRun
 
@@ -34,7 +34,7 @@ PALETTE = [
 
 
 def hhmm(minutes: float) -> str:
-    m = int(round(minutes))
+    m = round(minutes)
     return f"{m // 60:02d}:{m % 60:02d}"
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -14,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from parcours.accounts.models import User
+from parcours.accounts.models import Organisation, User
 from parcours.accounts.permissions import has_perm
 from parcours.core import clock
 from parcours.core.errors import DomainError, ValidationFailed
@@ -40,7 +41,7 @@ def _date(raw: str | None) -> dt.date:
         raise Http404(_("Date invalide.")) from exc
 
 
-def _planner(request: HttpRequest):  # type: ignore[no-untyped-def]
+def _planner(request: HttpRequest) -> tuple[User, Organisation]:
     user = _user(request)
     had = selectors.planner_had(user)
     if had is None or not has_perm(user, "planning.manage"):
@@ -62,7 +63,7 @@ def _back(date: dt.date, anchor: str = "") -> HttpResponse:
 @login_required
 @require_GET
 def day(request: HttpRequest) -> HttpResponse:
-    _user_, had = _planner(request)
+    _me, had = _planner(request)
     date = _date(request.GET.get("date"))
     view = selectors.day_view(had=had, date=date)
     shown = view.latest
@@ -100,7 +101,7 @@ def run_start(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def run_progress(request: HttpRequest, run_id: str) -> HttpResponse:
-    _user_, had = _planner(request)
+    _me, had = _planner(request)
     run = PlanRun.objects.filter(had=had, external_id=run_id).first()
     if run is None:
         raise Http404(_("Calcul introuvable."))
@@ -134,7 +135,7 @@ def run_stop(request: HttpRequest, run_id: str) -> HttpResponse:
     return _back(run.date, "calcul")
 
 
-def _visit(had, visit_id: str) -> HomeVisit:  # type: ignore[no-untyped-def]
+def _visit(had: Organisation, visit_id: str) -> HomeVisit:
     visit = HomeVisit.objects.filter(had=had, external_id=visit_id).select_related("patient", "had").first()
     if visit is None:
         raise Http404(_("Visite introuvable."))
@@ -146,17 +147,16 @@ def _visit(had, visit_id: str) -> HomeVisit:  # type: ignore[no-untyped-def]
 def visit_pin(request: HttpRequest, visit_id: str) -> HttpResponse:
     user, had = _planner(request)
     visit = _visit(had, visit_id)
-    nurse = (
-        User.objects.filter(external_id=request.POST.get("nurse") or None).first()
-        if request.POST.get("nurse")
-        else None
-    )
+    nurse_id = request.POST.get("nurse", "").strip()
     raw_start = request.POST.get("start", "").strip()
     try:
+        nurse = User.objects.filter(external_id=uuid.UUID(nurse_id)).first() if nurse_id else None
+        if nurse_id and nurse is None:
+            raise ValidationFailed(_("Infirmier(ère) inconnu(e)."))
         start = dt.time.fromisoformat(raw_start) if raw_start else None
         services.visit_pin(actor=user, visit=visit, nurse=nurse, start=start)
     except ValueError:
-        messages.error(request, _("Heure invalide (HH:MM)."))
+        messages.error(request, _("Heure (HH:MM) ou infirmier(ère) invalide."))
     except DomainError as exc:
         _flash(request, exc)
     else:
@@ -252,7 +252,7 @@ def ical(request: HttpRequest, token: str) -> HttpResponse:
     rounds = []
     for offset in range(-1, 8):
         date = today + dt.timedelta(days=offset)
-        run, route = selectors.nurse_round(nurse=nurse, date=date)
+        _run, route = selectors.nurse_round(nurse=nurse, date=date)
         if route is not None:
             rounds.append((date, route))
     response = HttpResponse(

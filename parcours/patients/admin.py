@@ -16,7 +16,7 @@ from parcours.patients import services
 from parcours.patients.models import CareTeamMembership
 
 
-class MembershipForm(forms.ModelForm):  # type: ignore[type-arg]
+class MembershipForm(forms.ModelForm):
     class Meta:
         model = CareTeamMembership
         fields = ("patient", "user", "team_role")

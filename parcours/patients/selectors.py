@@ -35,7 +35,7 @@ def my_patients(*, user: User, query: str = "") -> QuerySet[Patient]:
 
 
 def my_patients_page(
-    *, user: User, query: str = "", page_number: object = 1, per_page: int = 50
+    *, user: User, query: str = "", page_number: str | int | None = 1, per_page: int = 50
 ) -> tuple[Page[int], list[Patient]]:
     """One page of "my patients": sort and paginate narrow rows (ids), then load those rows only."""
     ids = my_patients(user=user, query=query).values_list("id", flat=True)

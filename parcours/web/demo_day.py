@@ -97,7 +97,7 @@ def load_demo_days(*, seed: int, days: int, solve_seconds: float, progress: Call
             )[0]
             window = MORNING if rng.random() < 0.6 else AFTERNOON
             if kind == VisitKind.ADMINISTRATION:
-                pui = pui_of.get(p.hospital_id) or fallback_pui
+                pui = (pui_of.get(p.hospital_id) if p.hospital_id else None) or fallback_pui
                 ready = rng.choice([8 * 60 + 30, 9 * 60, 9 * 60 + 30, 10 * 60])
                 start = max(ready + 45, window[0].hour * 60 + window[0].minute)
                 visits.append(

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib.auth.hashers import make_password
 
-PASSWORD = "un-mot-de-passe-solide"  # noqa: S105
+PASSWORD = "un-mot-de-passe-solide"
 
 
 def _login(page: Any, base: str, username: str) -> None:
