@@ -1,7 +1,10 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
+from parcours.accounts.enums import OrganisationKind
 from parcours.accounts.models import Convention, Organisation, Role, User
+from parcours.accounts.responsibilities import STEPS, default_matrix, validate_matrix
 
 
 @admin.register(User)
@@ -21,8 +24,38 @@ class OrganisationAdmin(admin.ModelAdmin):
     search_fields = ("name", "finess", "city")
 
 
+class ConventionForm(forms.ModelForm):
+    """The responsibility matrix is checked by the same rules as the service (domain.md §2.3)."""
+
+    class Meta:
+        model = Convention
+        fields = ("name", "hospital", "had", "signed_on", "responsibilities")
+        help_texts = {
+            "responsibilities": "{"
+            + ", ".join(f'"{s.code}": "{s.default}"' for s in STEPS)
+            + "} — hospital, had ou both",
+        }
+
+    def clean_responsibilities(self) -> dict[str, str]:
+        matrix = self.cleaned_data["responsibilities"] or default_matrix()
+        errors = validate_matrix(matrix) if isinstance(matrix, dict) else {"": ["objet JSON attendu"]}
+        if errors:
+            raise forms.ValidationError("; ".join(f"{k}: {', '.join(v)}" for k, v in errors.items()))
+        return matrix
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        hospital, had = data.get("hospital"), data.get("had")
+        if hospital is not None and hospital.kind != OrganisationKind.HOSPITAL:
+            self.add_error("hospital", "Choisissez un établissement de santé.")
+        if had is not None and had.kind != OrganisationKind.HAD:
+            self.add_error("had", "Choisissez une structure d'HAD.")
+        return data
+
+
 @admin.register(Convention)
 class ConventionAdmin(admin.ModelAdmin):
+    form = ConventionForm
     list_display = ("name", "hospital", "had", "signed_on")
 
 

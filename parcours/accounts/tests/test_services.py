@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from parcours.accounts.models import ApiToken, Role, User
@@ -119,3 +121,24 @@ def test_revoked_token_or_inactive_user_no_longer_authenticates() -> None:
     user.is_active = False
     user.save()
     assert api_token_authenticate(key2) is None
+
+
+def test_admin_convention_form_refuses_an_unknown_step_and_a_wrong_party(db) -> None:
+    from parcours.accounts.admin import ConventionForm
+    from parcours.accounts.responsibilities import default_matrix
+    from parcours.testing.factories import OrganisationFactory
+
+    hospital = OrganisationFactory()
+    had = OrganisationFactory(had=True)
+    matrix = {**default_matrix(), "ok_cycle": "pharmacie", "unknown_step": "had"}
+    form = ConventionForm(
+        data={"name": "C", "hospital": hospital.pk, "had": had.pk, "responsibilities": json.dumps(matrix)}
+    )
+    assert not form.is_valid()
+    assert "ok_cycle" in str(form.errors["responsibilities"])
+    assert "unknown_step" in str(form.errors["responsibilities"])
+    swapped = ConventionForm(
+        data={"name": "C", "hospital": had.pk, "had": hospital.pk, "responsibilities": "{}"}
+    )
+    assert not swapped.is_valid()
+    assert "hospital" in swapped.errors and "had" in swapped.errors
