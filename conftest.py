@@ -121,3 +121,13 @@ def browser() -> Iterator[object]:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
         yield browser
         browser.close()
+
+
+@pytest.fixture(autouse=True)
+def _roles_back_after_flush(request: pytest.FixtureRequest) -> None:
+    """Transactional tests flush every table, data migrations included: put the roles back first."""
+    if "transactional_db" in request.fixturenames or "live_server" in request.fixturenames:
+        request.getfixturevalue("transactional_db")
+        from parcours.accounts.services import roles_sync
+
+        roles_sync()

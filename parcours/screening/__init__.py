@@ -1,0 +1,1 @@
+"""Pure screening scores (Distress Thermometer, G8, PALLIA-10, surprise question). Stdlib only, no Django."""

@@ -1,0 +1,1 @@
+"""Screening instruments as versioned JSON data (shipped as package data)."""
