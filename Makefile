@@ -63,7 +63,7 @@ lint: install
 
 typecheck: install
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/mypy parcours config bench
-	$(BIN)/mypy --config-file /dev/null --strict --python-version 3.11 \
+	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/mypy --strict --exclude '/tests/' \
 	  parcours/optimiser parcours/pathways/engine.py parcours/patients/ins.py parcours/treatments
 
 unit: install messages

@@ -102,16 +102,12 @@ def plan_run_execute(*, run_id: int) -> PlanRun:
         last_check[0] = now
         return PlanRun.objects.filter(pk=run_id, stop_requested=True).exists()
 
-    def on_progress(best_travel: float) -> None:
-        PlanRun.objects.filter(pk=run_id).update(best_travel_min=round(best_travel, 1))
-
     try:
         plan = solving.solve_instance(
             run.instance,
             time_limit_s=run.time_limit_s,
             seed=run.seed,
             should_stop=should_stop,
-            on_progress=on_progress,
         )
     except Exception as exc:  # the run must end in a visible state whatever happened
         PlanRun.objects.filter(pk=run.pk).update(

@@ -16,12 +16,11 @@ def solve_instance(
     time_limit_s: float,
     seed: int,
     should_stop: Callable[[], bool] | None = None,
-    on_progress: Callable[[float], None] | None = None,
 ) -> dict[str, Any]:
     parsed = parse_instance(instance)
     plan = solve(
         parsed,
-        SolveOptions(time_limit=float(time_limit_s), seed=seed),
+        SolveOptions(time_limit=float(time_limit_s), seed=seed, should_stop=should_stop),
     )
     return plan_to_json(plan)
 

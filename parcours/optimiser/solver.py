@@ -28,6 +28,9 @@ class SolveOptions:
     max_iterations: int | None = None  # stop earlier, deterministically (tests)
     workers: int = 1  # parallel searches (processes); the best plan wins
     warm_start: Literal["auto", "greedy", "none"] = "auto"
+    # Asked now and then during the search; True ends it early with the best plan found so far (the
+    # planner's "stop" button). Only the main search asks: parallel workers run to the time limit.
+    should_stop: Callable[[], bool] | None = None
 
 
 def solve(
@@ -60,6 +63,7 @@ def solve(
             max_iterations=opts.max_iterations,
             workers=opts.workers,
             warm_start=opts.warm_start,
+            should_stop=opts.should_stop,
         ).routes
     rounds = [
         Round(nurse=n, head=ctx.empty_head(n), actions=list(engine_routes.get(n.id, [])))

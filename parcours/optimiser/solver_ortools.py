@@ -78,7 +78,7 @@ def solve_ortools(
         return t
 
     def cost_cb(a: int, b: int) -> int:
-        return dist[manager.IndexToNode(a)][manager.IndexToNode(b)]
+        return int(dist[manager.IndexToNode(a)][manager.IndexToNode(b)])
 
     def time_cb(a: int, b: int) -> int:
         return time_of(manager.IndexToNode(a), manager.IndexToNode(b))

@@ -27,7 +27,7 @@ import contextlib
 import math
 import multiprocessing
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any, Literal, cast
@@ -309,6 +309,16 @@ def _params(data: ProblemData) -> SolveParams:
     return SolveParams(neighbourhood=NeighbourhoodParams(num_neighbours=size))
 
 
+class _AskCaller:
+    """A PyVRP stopping criterion that asks the caller (e.g. "has the planner pressed stop?")."""
+
+    def __init__(self, should_stop: Callable[[], bool]) -> None:
+        self.should_stop = should_stop
+
+    def __call__(self, best_cost: float) -> bool:
+        return self.should_stop()
+
+
 def _run(data: ProblemData, stop: StoppingCriterion, seed: int, initial: Solution | None) -> _Picked:
     result = pyvrp_solve(
         data,
@@ -341,6 +351,7 @@ def solve_pyvrp(
     max_iterations: int | None = None,
     workers: int = 1,
     warm_start: WarmStart = "auto",
+    should_stop: Callable[[], bool] | None = None,
 ) -> EngineResult:
     """Solve with PyVRP; returns each nurse's ordered actions (not yet timed or checked).
 
@@ -358,6 +369,9 @@ def solve_pyvrp(
     if max_iterations is not None:
         criteria.append(MaxIterations(max_iterations))
     stop: StoppingCriterion = MultipleCriteria(criteria) if len(criteria) > 1 else criteria[0]
+    main_stop: StoppingCriterion = (
+        MultipleCriteria([*criteria, _AskCaller(should_stop)]) if should_stop is not None else stop
+    )
     # small days: hedge between the two kinds of start; big days: the greedy start always wins, vary the seed
     hedge = len(visits) < 200
     starts = [use_greedy] + [
@@ -365,7 +379,7 @@ def solve_pyvrp(
     ]
     picks: list[_Picked] = []
     if len(starts) == 1:
-        picks.append(_run(built.data, stop, seed, greedy if use_greedy else None))
+        picks.append(_run(built.data, main_stop, seed, greedy if use_greedy else None))
     else:
         mp = multiprocessing.get_context("fork")
         procs = []
@@ -377,7 +391,7 @@ def solve_pyvrp(
             proc.start()
             child.close()
             procs.append((proc, parent))
-        picks.append(_run(built.data, stop, seed, greedy if starts[0] else None))
+        picks.append(_run(built.data, main_stop, seed, greedy if starts[0] else None))
         for proc, parent in procs:
             with contextlib.suppress(EOFError):
                 picks.append(parent.recv())

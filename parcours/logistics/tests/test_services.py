@@ -141,3 +141,17 @@ def test_a_run_in_progress_blocks_a_second_one_and_can_be_stopped(day) -> None:
     run.refresh_from_db()
     assert run.stop_requested
     assert HomeVisit.objects.count() == 5
+
+
+def test_a_stop_request_ends_the_search_early_with_a_valid_plan(day) -> None:
+    import time
+
+    from parcours.logistics import solving
+    from parcours.logistics.adapter import build_instance
+
+    shifts, visits, pharmacies = services.day_inputs(had=day.had, date=day.date)
+    instance = build_instance(date=day.date, shifts=shifts, visits=visits, pharmacies=pharmacies)
+    t0 = time.perf_counter()
+    plan = solving.solve_instance(instance, time_limit_s=30, seed=1, should_stop=lambda: True)
+    assert time.perf_counter() - t0 < 10  # far below the 30 s budget
+    assert check_plan(instance, plan).ok
