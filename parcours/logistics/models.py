@@ -96,7 +96,8 @@ class PlanRun(BaseModel):
     )  # the optimiser's contract format (docs/subsystems/optimiser.md)
     plan = models.JSONField(null=True, blank=True)
     previous = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    replan_note = models.CharField(max_length=500, blank=True)
+    moved = models.JSONField(default=list, blank=True)  # re-plan: visits that changed nurse
+    unlocated = models.JSONField(default=list, blank=True)  # visits left out: patient address not geocoded
     error = models.TextField(blank=True)
 
     class Meta:

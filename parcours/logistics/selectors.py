@@ -7,6 +7,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils.translation import ngettext
+
 from parcours.accounts.enums import OrganisationKind
 from parcours.accounts.models import Organisation, User
 from parcours.logistics.enums import RunStatus
@@ -181,7 +183,7 @@ def plan_view(*, run: PlanRun) -> PlanView:
                         hhmm(s["arrive"]),
                         hhmm(s["depart"]),
                         pharmacy_names.get(s["depot"], "PUI"),
-                        f"{len(s['bags'])} poche(s)",
+                        ngettext("%(n)s poche", "%(n)s poches", len(s["bags"])) % {"n": len(s["bags"])},
                         None,
                         x,
                         y,

@@ -78,7 +78,7 @@ def plan_run_request(
         time_limit_s=time_limit_s,
         seed=seed,
         instance=instance,
-        replan_note=", ".join(str(v.external_id) for v in visits if v not in located),
+        unlocated=[str(v.external_id) for v in visits if v not in located],
     )
     audit_record(actor=actor, action="create", object_type="plan_run", object_id=str(run.external_id))
     from parcours.logistics.tasks import plan_run_task
@@ -284,8 +284,7 @@ def replan_day(*, actor: User, had: Organisation, date: dt.date, now: dt.time | 
         plan=result["plan"],
         best_travel_min=result["plan"]["total_travel_min"],
         previous=previous,
-        replan_note=_("%(n)s visite(s) déplacée(s) vers un(e) autre infirmier(ère).")
-        % {"n": len(result["moved"])},
+        moved=result["moved"],
     )
     audit_record(
         actor=actor,

@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from parcours.accounts.models import Organisation, User
@@ -213,7 +214,16 @@ def replan(request: HttpRequest) -> HttpResponse:
     except DomainError as exc:
         _flash(request, exc)
     else:
-        messages.success(request, _("Journée re-planifiée. %(note)s") % {"note": run.replan_note})
+        moved = len(run.moved)
+        messages.success(
+            request,
+            ngettext(
+                "Journée re-planifiée : %(n)s visite change d'infirmier(ère).",
+                "Journée re-planifiée : %(n)s visites changent d'infirmier(ère).",
+                moved,
+            )
+            % {"n": moved},
+        )
     return _back(date, "plan")
 
 

@@ -100,6 +100,9 @@ class _Built:
     client_visits: list[str]
     shipment_visits: list[str]
     depot_of_shipment: list[str]
+    duration: IntMatrix  # scaled travel durations, no skill masking (for the neighbourhood)
+    skills: dict[str, frozenset[str]]  # visit id → skills
+    nurse_skills: list[frozenset[str]]  # the distinct nurse skill sets
 
 
 def build_problem(ctx: Context, visits: Sequence[Visit]) -> _Built:
@@ -256,6 +259,9 @@ def build_problem(ctx: Context, visits: Sequence[Visit]) -> _Built:
         client_visits=client_visits,
         shipment_visits=shipment_visits,
         depot_of_shipment=depot_of_shipment,
+        duration=duration,
+        skills={v.id: v.skills for v in visits},
+        nurse_skills=skill_sets,
     )
 
 
@@ -277,6 +283,97 @@ def initial_solution(built: _Built, rounds: dict[str, list[Action]]) -> Solution
             if acts:
                 routes.append(Route(built.data, acts, vt))
     return Solution(built.data, routes)
+
+
+def neighbourhood(
+    built: _Built, num_neighbours: int = 40, same_depot: int = 10, wait_weight: float = 0.2
+) -> dict[Activity, list[Activity]]:
+    """A granular neighbourhood that knows about pharmacies and skills (days with bags).
+
+    PyVRP's default ranks activities by location, so the pick-ups of a pharmacy, which all share one
+    location, fill each other's lists. Here every client and pick-up gets its ``num_neighbours`` nearest
+    visits (clients and deliveries) by time-window-aware proximity (travel + ``wait_weight`` × waiting +
+    time warp, symmetrised, as in PyVRP), skipping pairs that no nurse is qualified for together, plus
+    the ``same_depot`` pick-ups of the same pharmacy nearest in time (bags worth collecting together),
+    plus, for a client, the pick-ups it may follow at a nearby pharmacy.
+    """
+    data = built.data
+    dur = built.duration
+    n_c, n_s = data.num_clients, data.num_shipments
+    acts: list[Activity] = []
+    loc: list[int] = []
+    early: list[float] = []
+    late: list[float] = []
+    service: list[float] = []
+    skills: list[frozenset[str]] = []
+    for i, c in enumerate(data.clients()):
+        acts.append(Activity(ActivityType.CLIENT, i))
+        loc.append(c.location)
+        early.append(c.tw_early)
+        late.append(c.tw_late)
+        service.append(c.service_duration)
+        skills.append(built.skills[built.client_visits[i]])
+    for j, sh in enumerate(data.shipments()):
+        acts.append(Activity(ActivityType.PICKUP, j))
+        loc.append(sh.pickup.location)
+        early.append(sh.pickup.tw_early)
+        late.append(
+            max(sh.pickup.tw_early, sh.delivery.tw_late - dur[sh.pickup.location, sh.delivery.location])
+        )
+        service.append(sh.pickup.service_duration)
+        skills.append(built.skills[built.shipment_visits[j]])
+    for j, sh in enumerate(data.shipments()):
+        acts.append(Activity(ActivityType.DELIVERY, j))
+        loc.append(sh.delivery.location)
+        early.append(sh.delivery.tw_early)
+        late.append(sh.delivery.tw_late)
+        service.append(sh.delivery.service_duration)
+        skills.append(built.skills[built.shipment_visits[j]])
+    idx = np.array(loc, dtype=np.int64)
+    t = dur[np.ix_(idx, idx)].astype(np.float64)
+    e = np.array(early, dtype=np.float64)
+    lt = np.array(late, dtype=np.float64)
+    sv = np.array(service, dtype=np.float64)
+    wait = np.maximum(e[None, :] - t - sv[:, None] - lt[:, None], 0.0)
+    warp = np.maximum(e[:, None] + sv[:, None] + t - lt[None, :], 0.0)
+    prox = t + wait_weight * wait + warp
+    prox = np.minimum(prox, prox.T)
+    # skills: u and v can share a round only if some nurse has both skill sets
+    kinds = sorted(set(skills), key=sorted)
+    kind_of = np.array([kinds.index(k) for k in skills], dtype=np.int64)
+    ok = np.array([[any(a | b <= n for n in built.nurse_skills) for b in kinds] for a in kinds], dtype=bool)
+    prox[~ok[np.ix_(kind_of, kind_of)]] = np.inf
+    n = len(acts)
+    np.fill_diagonal(prox, np.inf)
+    pick = np.arange(n_c, n_c + n_s)
+    prox[pick, pick + n_s] = np.inf  # a pick-up and its own delivery
+    prox[pick + n_s, pick] = np.inf
+    is_pick = np.zeros(n, dtype=bool)
+    is_pick[pick] = True
+    visits_prox = prox.copy()
+    visits_prox[:, is_pick] = np.inf
+    out: dict[Activity, list[Activity]] = {}
+    k = min(num_neighbours, n - 1)
+    for u in range(n_c + n_s):
+        row = visits_prox[u]
+        near = np.argpartition(row, k)[:k] if k < n else np.arange(n)
+        chosen = [int(v) for v in near[np.argsort(row[near])] if np.isfinite(row[v])]
+        pr = prox[u, pick]
+        if u >= n_c:  # pick-up: other pick-ups at the same pharmacy
+            same = pick[(idx[pick] == idx[u])]
+            pr_same = prox[u, same]
+            m = min(same_depot, len(same))
+            if m > 0:
+                sel = same[np.argpartition(pr_same, m - 1)[:m]]
+                chosen += [int(v) for v in sel if np.isfinite(prox[u, v])]
+        else:  # client: a few pick-ups it could follow at a close pharmacy
+            m = min(same_depot // 2, n_s)
+            if m > 0:
+                sel = pick[np.argpartition(pr, m - 1)[:m]]
+                near_max = row[chosen[-1]] if chosen else np.inf
+                chosen += [int(v) for v in sel if prox[u, v] <= near_max]
+        out[acts[u]] = [acts[v] for v in dict.fromkeys(chosen)]
+    return out
 
 
 _Picked = tuple[bool, int, int, list[tuple[int, list[tuple[int, int]]]]]

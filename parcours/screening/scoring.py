@@ -49,6 +49,7 @@ __all__ = [
     "instrument_ids",
     "load_instrument_text",
     "load_instruments",
+    "parse_instrument",
     "score",
 ]
 
@@ -457,9 +458,10 @@ def instrument_ids() -> tuple[str, ...]:
 
 def _describe(value: object) -> str:
     try:
-        return json.dumps(value, ensure_ascii=False)
+        text = json.dumps(value, ensure_ascii=False)
     except (TypeError, ValueError):
-        return repr(value)
+        text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _fmt(values: Sequence[float]) -> str:
@@ -560,7 +562,7 @@ def score(
     """Score ``answers`` (a JSON-decoded object) with the instrument ``instrument_id``.
 
     ``threshold`` overrides the positive cut-off where the instrument marks it configurable (distress,
-    pallia10); ``bmi_bands`` picks the G8 BMI band variant (``bellera2012`` default, ``inca_fr``).
+    pallia10: a whole number within the data's ``min``..``max``); ``bmi_bands`` picks the G8 BMI band variant (``bellera2012`` default, ``inca_fr``).
     Raises :class:`ScoreInputError` (naming the item) or :class:`ScoreSettingError`; ``KeyError`` for an
     unknown instrument.
     """

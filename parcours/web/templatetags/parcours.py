@@ -25,3 +25,9 @@ def get(mapping: Any, key: Any) -> Any:
         return mapping.get(key)
     except AttributeError:
         return None
+
+
+@register.simple_tag
+def colon() -> str:
+    """A colon with French typography (non-breaking space before) or English (none)."""
+    return "\u00a0:" if (get_language() or "fr").startswith("fr") else ":"

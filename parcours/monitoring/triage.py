@@ -1,0 +1,724 @@
+"""Toxicity triage between cures: policy ``parcours-triage-1`` (clinical-rules.md Part A.1), pure engine.
+
+One assessment — PRO-CTCAE answers, lab values, vital signs, optionally the regimen — gives one
+:class:`TriageResult`: graded findings, ``max_grade``, ``level`` (``urgent``/``same_day``/``routine``/``none``),
+``hold_treatment``, ``discontinuation_review`` and red flags, with the policy id. The numbers of the policy
+(levels, red flags, hold exemptions, per-regimen liver thresholds) are data: ``data/parcours-triage-1.json``;
+the grading tables are ``data/pro_ctcae_composite.json`` (:mod:`.pro_ctcae`) and
+``data/ctcae_v5_grading.json`` (:mod:`.labs`).
+
+API::
+
+    assessment = parse_assessment(json_object)          # TriageInputError naming the field if invalid
+    result = triage(assessment)                         # TriageResult (frozen dataclasses, Label(fr, en))
+    result_to_json(result)                              # the A.1 output object
+    triage_document(parsed_json)                        # object -> object, array -> array (all or nothing)
+    loads_strict(text)                                  # JSON text -> value (Decimal numbers, no NaN,
+                                                        # duplicate keys refused)
+
+Rules (A.1), in the order applied:
+
+1. PRO composite grade 0–3 per term (:func:`.pro_ctcae.composite_grade`); presence items and GP5 are
+   validated and listed in ``reported`` but never graded.
+2. Lab grades (CTCAE v5, normal baseline) and 3. vital grades (fever; SpO2 < 88 % at rest = grade 3).
+4. Red flags, each forcing ``urgent``: febrile neutropenia (temperature ≥ 38.0 °C and NEUTROPHILS < 1.0);
+   SpO2 < 92 %; shortness of breath (term 19) composite ≥ 2.
+5. ``max_grade`` over the findings (0 when none); ``level`` = ``urgent`` if max_grade ≥ 3 or a red flag, else
+   ``same_day`` (2), ``routine`` (1), ``none``.
+6. ``hold_treatment``: a finding of grade ≥ 2 except itchy skin (28) / dry skin (25) of grade ≤ 2 and the TSH
+   finding; or a red flag.
+7. ``discontinuation_review``: ALT or AST above the regimen's multiple of the ULN (pembrolizumab, nivolumab,
+   ipilimumab 5; atezolizumab, durvalumab 8; cemiplimab 10; other or unknown 5), BILIRUBIN > 3 × ULN, or a
+   grade-4 finding.
+
+Interpretations where A.1 is silent (a demanding oncology nurse's reading; also in docs/subsystems/monitoring.md):
+
+* **Findings are abnormalities**: only grades ≥ 1 are listed (a normal value or a composite of 0 is not a
+  finding; "0 when none").
+* **Partial answers** are not graded, exactly as A.1 says, and so never raise the level — but they are never
+  silent either: ``incomplete`` lists each partly answered term with its missing items and ``grade_at_least``
+  (the lowest composite any completion could give; e.g. shortness of breath severity 4 with interference
+  missing is at least 2). The Django side must turn these into a "questionnaire incomplet — rappeler le
+  patient" task; counting ``grade_at_least`` is a candidate for the next policy version, not this one.
+* **Order of findings**: PRO terms by term number, then labs in input order, then vitals (temperature, SpO2).
+* **Several values of one lab** are each graded (the worst counts); febrile neutropenia holds if any
+  neutrophil value is < 1.0 with a temperature ≥ 38.0.
+* **Regimen**: matched case-insensitively on the INN, brand names accepted (Keytruda, Opdivo…); a combination
+  (``nivolumab + ipilimumab``, separators ``+ / , ; &`` or the words "and"/"et") takes the *lowest* threshold
+  of its components, an unknown component counting as "any other regimen" (5 × ULN).
+* **Strict input**: unknown keys at any level are refused (a typo such as ``vital`` must not silently drop
+  data); booleans are not numbers; PRO answers are integers (``2.0`` accepted, ``2.5`` refused); lab values
+  ≥ 0 and reference limits > 0 with LLN < ULN; a temperature outside 30–45 °C (Fahrenheit typed by mistake)
+  or an SpO2 outside 0–100 % is refused. An empty assessment ``{}`` is valid (level ``none``).
+* The example output of A.1 shows ``red_flags: []`` for an input that meets rule 4's febrile neutropenia
+  (38.6 °C, neutrophils 0.8); the rule wins: that input gives ``["febrile_neutropenia"]``.
+
+Beyond the A.1 output keys, :func:`result_to_json` adds ``incomplete``, ``reported`` and ``reasons``
+(``{"hold_treatment": [codes], "discontinuation_review": [codes]}``, codes of findings or red flags).
+
+Stdlib only; no Django, no other ``parcours`` module.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import cache
+from types import MappingProxyType
+from typing import Any, Literal, TypeAlias
+
+from parcours.monitoring.common import (
+    DataFileError,
+    Label,
+    TriageInputError,
+    as_decimal,
+    describe,
+    join,
+    read_data,
+)
+from parcours.monitoring.labs import (
+    OPERATORS,
+    GradingTables,
+    grade_lab,
+    grade_vital,
+    load_grading,
+)
+from parcours.monitoring.pro_ctcae import ItemLibrary, composite_grade, load_library
+
+__all__ = [
+    "DEFAULT_POLICY",
+    "Assessment",
+    "Finding",
+    "IncompleteTerm",
+    "LabValue",
+    "Reason",
+    "RedFlag",
+    "ReportedItem",
+    "TriageInputError",
+    "TriagePolicy",
+    "TriageResult",
+    "load_policy",
+    "loads_strict",
+    "parse_assessment",
+    "parse_assessments",
+    "result_to_json",
+    "triage",
+    "triage_document",
+    "triage_many",
+]
+
+DEFAULT_POLICY = "parcours-triage-1"
+Level: TypeAlias = Literal["urgent", "same_day", "routine", "none"]
+FindingSource: TypeAlias = Literal["pro", "lab", "vital"]
+LEVELS: tuple[Level, ...] = ("urgent", "same_day", "routine", "none")
+ASSESSMENT_KEYS = ("regimen", "pro", "labs", "vitals")
+LAB_KEYS = ("code", "value", "uln", "lln")
+_REGIMEN_SPLIT = re.compile(r"\s*(?:[+/,;&]|\band\b|\bet\b)\s*")
+
+# --------------------------------------------------------------------------------------------- input
+
+
+@dataclass(frozen=True, slots=True)
+class LabValue:
+    """One lab result; ``uln``/``lln`` are the reference limits in the value's unit."""
+
+    code: str
+    value: Decimal
+    uln: Decimal | None = None
+    lln: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """A validated assessment (build it with :func:`parse_assessment`, which checks every field)."""
+
+    regimen: str | None = None
+    pro: Mapping[str, int | None] = field(default_factory=lambda: MappingProxyType({}))
+    labs: tuple[LabValue, ...] = ()
+    vitals: Mapping[str, Decimal] = field(default_factory=lambda: MappingProxyType({}))
+
+
+# -------------------------------------------------------------------------------------------- output
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A graded abnormality (grade ≥ 1). PRO findings carry a PRO-CTCAE composite grade (0–3), not a CTCAE
+    grade; lab and vital findings a CTCAE v5 grade."""
+
+    source: FindingSource
+    code: str
+    label: Label
+    grade: int
+
+
+@dataclass(frozen=True, slots=True)
+class IncompleteTerm:
+    """A PRO term answered in part: not graded (A.1 rule 1); ``grade_at_least`` is informational."""
+
+    code: str
+    label: Label
+    missing: tuple[str, ...]
+    grade_at_least: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReportedItem:
+    """A non-graded answer (presence item, GP5), recorded as given."""
+
+    code: str
+    label: Label
+    value: int
+
+
+@dataclass(frozen=True, slots=True)
+class RedFlag:
+    code: str
+    label: Label
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """Why the treatment is held or a discontinuation review is due: ``code`` is a finding's or a red flag's."""
+
+    code: str
+    label: Label
+
+
+@dataclass(frozen=True)
+class TriageResult:
+    policy: str
+    max_grade: int
+    level: Level
+    hold_treatment: bool
+    discontinuation_review: bool
+    red_flags: tuple[RedFlag, ...]
+    findings: tuple[Finding, ...]
+    incomplete: tuple[IncompleteTerm, ...] = ()
+    reported: tuple[ReportedItem, ...] = ()
+    hold_reasons: tuple[Reason, ...] = ()
+    discontinuation_reasons: tuple[Reason, ...] = ()
+
+
+# -------------------------------------------------------------------------------------------- policy
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """One test of a red flag: a vital, a lab value (any of that code) or a PRO term's composite grade."""
+
+    kind: Literal["vital", "lab", "pro_term"]
+    key: str
+    op: str
+    value: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class RedFlagDef:
+    code: str
+    label: Label
+    conditions: tuple[Condition, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class LabLimit:
+    """Discontinuation review when a value of ``codes`` is > multiple × ULN (the multiple by regimen)."""
+
+    codes: frozenset[str]
+    default_multiple: Decimal
+    by_regimen: Mapping[str, Decimal]
+
+
+@dataclass(frozen=True)
+class TriagePolicy:
+    id: str
+    source: str
+    levels: tuple[tuple[int, Level], ...]
+    no_finding_level: Level
+    red_flag_level: Level
+    red_flags: tuple[RedFlagDef, ...]
+    hold_min_grade: int
+    hold_on_red_flag: bool
+    hold_exempt_up_to: Mapping[str, int | None]
+    discontinuation_min_grade: int
+    lab_limits: tuple[LabLimit, ...]
+    regimen_aliases: Mapping[str, str]
+    library: ItemLibrary = field(repr=False)
+    grading: GradingTables = field(repr=False)
+
+    def multiple_for(self, limit: LabLimit, regimen: str | None) -> tuple[Decimal, str | None]:
+        """The ULN multiple of ``limit`` for ``regimen`` (lowest over a combination's components) and the
+        component it came from (None: the default for other or unknown regimens)."""
+        best, origin = limit.default_multiple, None
+        components = [c for c in _REGIMEN_SPLIT.split((regimen or "").strip().lower()) if c]
+        known = []
+        for component in components:
+            inn = self.regimen_aliases.get(component, component)
+            if inn in limit.by_regimen:
+                known.append((limit.by_regimen[inn], inn))
+            else:
+                known.append((limit.default_multiple, None))
+        if known:
+            best, origin = min(known, key=lambda pair: pair[0])
+        return best, origin
+
+
+@cache
+def load_policy(policy_id: str = DEFAULT_POLICY) -> TriagePolicy:
+    """The packaged policy ``data/<policy_id>.json`` with the packaged grading tables (cached)."""
+    if not re.fullmatch(r"[a-z0-9-]+", policy_id):
+        raise ValueError(f"invalid policy id {policy_id!r}")
+    return parse_policy(read_data(f"{policy_id}.json"), load_library(), load_grading(), f"{policy_id}.json")
+
+
+def parse_policy(
+    data: Any, library: ItemLibrary, grading: GradingTables, origin: str = "<policy>"
+) -> TriagePolicy:
+    """Build a policy from its JSON document; :class:`DataFileError` naming the file and field if invalid."""
+    try:
+        levels = tuple((int(x["min_grade"]), _level(x["level"], origin)) for x in data["levels"])
+        if [g for g, _ in levels] != sorted((g for g, _ in levels), reverse=True):
+            raise DataFileError(f"{origin}: levels: expected by decreasing min_grade")
+        flags = []
+        for i, raw in enumerate(data["red_flags"]):
+            conditions = []
+            for j, cond in enumerate(raw["all"]):
+                where = f"{origin}: red_flags[{i}].all[{j}]"
+                kinds = [k for k in ("vital", "lab", "pro_term") if k in cond]
+                if len(kinds) != 1 or cond["op"] not in OPERATORS:
+                    raise DataFileError(f"{where}: expected one of vital/lab/pro_term and an op")
+                kind = kinds[0]
+                key = str(cond[kind])
+                known = {"vital": grading.vitals, "lab": grading.labs}.get(kind)
+                if (known is not None and key not in known) or (
+                    kind == "pro_term" and int(key) not in library.terms
+                ):
+                    raise DataFileError(f"{where}: unknown {kind} {key!r}")
+                conditions.append(Condition(kind, key, cond["op"], Decimal(str(cond["value"]))))
+            flags.append(
+                RedFlagDef(str(raw["code"]), Label(raw["label"]["fr"], raw["label"]["en"]), tuple(conditions))
+            )
+        hold = data["hold_treatment"]
+        exempt = {
+            str(x["code"]): (None if x["up_to_grade"] is None else int(x["up_to_grade"]))
+            for x in hold["exempt"]
+        }
+        disc = data["discontinuation_review"]
+        limits = tuple(
+            LabLimit(
+                frozenset(x["codes"]),
+                Decimal(str(x["above_uln_multiple"])),
+                MappingProxyType({k.lower(): Decimal(str(v)) for k, v in x["by_regimen"].items()}),
+            )
+            for x in disc["lab_limits"]
+        )
+        for limit in limits:
+            for code in limit.codes:
+                if code not in grading.labs or "uln" not in grading.labs[code].requires:
+                    raise DataFileError(
+                        f"{origin}: discontinuation_review: {code} is not a lab graded on its ULN"
+                    )
+        return TriagePolicy(
+            id=str(data["policy"]),
+            source=str(data["source"]),
+            levels=levels,
+            no_finding_level=_level(data["no_finding_level"], origin),
+            red_flag_level=_level(data["red_flag_level"], origin),
+            red_flags=tuple(flags),
+            hold_min_grade=int(hold["min_grade"]),
+            hold_on_red_flag=bool(hold["red_flags"]),
+            hold_exempt_up_to=MappingProxyType(exempt),
+            discontinuation_min_grade=int(disc["min_grade"]),
+            lab_limits=limits,
+            regimen_aliases=MappingProxyType(
+                {k.lower(): v.lower() for k, v in disc["regimen_aliases"].items()}
+            ),
+            library=library,
+            grading=grading,
+        )
+    except DataFileError:
+        raise
+    except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
+        raise DataFileError(f"{origin}: unexpected structure ({exc!r})") from None
+
+
+def _level(value: object, origin: str) -> Level:
+    for level in LEVELS:
+        if value == level:
+            return level
+    raise DataFileError(f"{origin}: unknown level {value!r} (expected {', '.join(LEVELS)})")
+
+
+# ------------------------------------------------------------------------------------------- parsing
+
+
+def loads_strict(text: str | bytes) -> Any:
+    """Parse JSON text for the triage: numbers with a fraction become :class:`Decimal` (exact), ``NaN`` and
+    ``Infinity`` are refused, and so is a key repeated in one object. :class:`TriageInputError` otherwise."""
+
+    def no_constant(name: str) -> Any:
+        raise TriageInputError("input", f"not valid JSON: {name} is not a number")
+
+    def unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for key, value in pairs:
+            if key in result:
+                raise TriageInputError(key, "this key appears twice in the same object")
+            result[key] = value
+        return result
+
+    try:
+        return json.loads(text, parse_float=Decimal, parse_constant=no_constant, object_pairs_hook=unique)
+    except json.JSONDecodeError as exc:
+        raise TriageInputError("input", f"not valid JSON: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise TriageInputError("input", f"not valid JSON (encoding): {exc}") from None
+
+
+def parse_assessment(data: object, *, policy: TriagePolicy | None = None, path: str = "") -> Assessment:
+    """Validate one assessment object (A.1 input schema) into an :class:`Assessment`.
+
+    :class:`TriageInputError` (its ``field`` is the path of the bad field, prefixed by ``path``) for: not an
+    object, an unknown key, an unknown PRO variable or lab code, an answer out of its scale, a missing
+    ULN/LLN the lab requires, a value of the wrong type or implausible.
+    """
+    policy = policy or load_policy()
+    if not isinstance(data, Mapping):
+        raise TriageInputError(path, f"expected an assessment object, got {describe(data)}")
+    for key in data:
+        if key not in ASSESSMENT_KEYS:
+            raise TriageInputError(
+                join(path, str(key)), f"unknown field (expected {', '.join(ASSESSMENT_KEYS)})"
+            )
+    regimen = data.get("regimen")
+    if regimen is not None and not isinstance(regimen, str):
+        raise TriageInputError(
+            join(path, "regimen"), f"expected a drug name (string), got {describe(regimen)}"
+        )
+    return Assessment(
+        regimen=regimen,
+        pro=_parse_pro(data.get("pro"), policy, join(path, "pro")),
+        labs=_parse_labs(data.get("labs"), policy, join(path, "labs")),
+        vitals=_parse_vitals(data.get("vitals"), policy, join(path, "vitals")),
+    )
+
+
+def parse_assessments(items: Iterable[object], *, policy: TriagePolicy | None = None) -> list[Assessment]:
+    """Validate a batch as a whole: the first invalid item raises, its field path prefixed by ``[index]``."""
+    policy = policy or load_policy()
+    return [parse_assessment(item, policy=policy, path=f"[{i}]") for i, item in enumerate(items)]
+
+
+def _parse_pro(data: object, policy: TriagePolicy, path: str) -> Mapping[str, int | None]:
+    if data is None:
+        return MappingProxyType({})
+    if not isinstance(data, Mapping):
+        raise TriageInputError(path, f"expected an object of PRO-CTCAE answers, got {describe(data)}")
+    items = policy.library.items
+    answers: dict[str, int | None] = {}
+    for var, raw in data.items():
+        where = join(path, str(var))
+        item = items.get(var)
+        if item is None:
+            raise TriageInputError(where, f"unknown PRO-CTCAE variable{_suggest(str(var), items)}")
+        if raw is None:
+            answers[var] = None
+            continue
+        scale = f"0–{item.max_value}" if item.max_value > 1 else "0 or 1"
+        if isinstance(raw, bool) or not isinstance(raw, int | float | Decimal):
+            raise TriageInputError(where, f"expected an answer {scale} or null, got {describe(raw)}")
+        if isinstance(raw, int):
+            value = raw
+        else:
+            number = as_decimal(raw, where)
+            if number != number.to_integral_value():
+                raise TriageInputError(where, f"expected a whole number {scale}, got {raw}")
+            value = int(number)
+        if not 0 <= value <= item.max_value:
+            raise TriageInputError(where, f"answer {value} is out of its scale ({scale}, {item.scale})")
+        answers[var] = value
+    return MappingProxyType(answers)
+
+
+def _parse_labs(data: object, policy: TriagePolicy, path: str) -> tuple[LabValue, ...]:
+    if data is None:
+        return ()
+    if not isinstance(data, list | tuple):
+        raise TriageInputError(path, f"expected an array of lab results, got {describe(data)}")
+    labs = policy.grading.labs
+    result = []
+    for index, raw in enumerate(data):
+        where = f"{path}[{index}]"
+        if not isinstance(raw, Mapping):
+            raise TriageInputError(where, f"expected a lab result object, got {describe(raw)}")
+        for key in raw:
+            if key not in LAB_KEYS:
+                raise TriageInputError(
+                    join(where, str(key)), f"unknown field (expected {', '.join(LAB_KEYS)})"
+                )
+        code = raw.get("code")
+        if not isinstance(code, str):
+            raise TriageInputError(join(where, "code"), f"expected a lab code, got {describe(code)}")
+        lab = labs.get(code)
+        if lab is None:
+            raise TriageInputError(
+                join(where, "code"),
+                f"unknown lab code {code!r}{_suggest(code, labs)} (known: {', '.join(labs)})",
+            )
+        if raw.get("value") is None:
+            raise TriageInputError(join(where, "value"), f"missing (the {code} value is required)")
+        value = as_decimal(raw["value"], join(where, "value"))
+        if value < 0:
+            raise TriageInputError(join(where, "value"), f"a lab value cannot be negative ({value})")
+        limits: dict[str, Decimal | None] = {}
+        for ref in ("uln", "lln"):
+            if raw.get(ref) is None:
+                if ref in lab.requires:
+                    raise TriageInputError(join(where, ref), f"missing (required to grade {code})")
+                limits[ref] = None
+                continue
+            limit = as_decimal(raw[ref], join(where, ref))
+            if limit <= 0:
+                raise TriageInputError(join(where, ref), f"a reference limit must be > 0 ({limit})")
+            limits[ref] = limit
+        uln, lln = limits["uln"], limits["lln"]
+        if uln is not None and lln is not None and lln >= uln:
+            raise TriageInputError(join(where, "lln"), f"the LLN ({lln}) must be below the ULN ({uln})")
+        result.append(LabValue(code, value, uln, lln))
+    return tuple(result)
+
+
+def _parse_vitals(data: object, policy: TriagePolicy, path: str) -> Mapping[str, Decimal]:
+    if data is None:
+        return MappingProxyType({})
+    if not isinstance(data, Mapping):
+        raise TriageInputError(path, f"expected an object of vital signs, got {describe(data)}")
+    vitals = policy.grading.vitals
+    result: dict[str, Decimal] = {}
+    for name, raw in data.items():
+        where = join(path, str(name))
+        vital = vitals.get(name)
+        if vital is None:
+            raise TriageInputError(where, f"unknown vital sign (expected {', '.join(vitals)})")
+        if raw is None:
+            continue
+        value = as_decimal(raw, where)
+        low, high = vital.plausible
+        if not low <= value <= high:
+            raise TriageInputError(
+                where, f"{value} {vital.unit} is implausible (expected {low}–{high} {vital.unit})"
+            )
+        result[name] = value
+    return MappingProxyType(result)
+
+
+def _suggest(word: str, known: Iterable[str]) -> str:
+    folded = word.strip().upper()
+    for candidate in known:
+        if candidate.upper() == folded:
+            return f" (did you mean {candidate!r}?)"
+    return ""
+
+
+# ------------------------------------------------------------------------------------------- triage
+
+
+def triage(assessment: Assessment, *, policy: TriagePolicy | None = None) -> TriageResult:
+    """Apply the policy (A.1 rules 1–7) to a validated assessment."""
+    policy = policy or load_policy()
+    library, grading = policy.library, policy.grading
+    findings: list[Finding] = []
+    incomplete: list[IncompleteTerm] = []
+    reported: list[ReportedItem] = []
+    term_grades: dict[int, int] = {}
+
+    # 1. PRO composite grades, by term number; presence items and GP5 reported
+    touched: set[int] = set()
+    for var, value in assessment.pro.items():
+        item = library.items[var]
+        if item.graded and item.term is not None:
+            touched.add(item.term)
+        elif value is not None:
+            reported.append(ReportedItem(var, _reported_label(library, item.term, item.label), value))
+    for number in sorted(touched):
+        composite = composite_grade(library.terms[number], assessment.pro)
+        term = composite.term
+        if composite.grade is not None:
+            term_grades[number] = composite.grade
+            if composite.grade >= 1:
+                findings.append(Finding("pro", term.code, term.label, composite.grade))
+        elif composite.answered and composite.grade_at_least is not None:
+            incomplete.append(
+                IncompleteTerm(term.code, term.label, composite.missing, composite.grade_at_least)
+            )
+
+    # 2. labs, in input order; 3. vitals, in table order
+    for lab in assessment.labs:
+        definition = grading.labs[lab.code]
+        grade = grade_lab(definition, lab.value, uln=lab.uln, lln=lab.lln)
+        if grade >= 1:
+            findings.append(Finding("lab", lab.code, definition.label, grade))
+    for name, vital in grading.vitals.items():
+        if name in assessment.vitals:
+            grade = grade_vital(vital, assessment.vitals[name])
+            if grade >= 1:
+                findings.append(Finding("vital", name, vital.label, grade))
+
+    # 4. red flags
+    red_flags = tuple(
+        RedFlag(flag.code, flag.label)
+        for flag in policy.red_flags
+        if all(_holds(cond, assessment, term_grades) for cond in flag.conditions)
+    )
+
+    # 5. max grade and level
+    max_grade = max((f.grade for f in findings), default=0)
+    level = policy.no_finding_level
+    for min_grade, candidate in policy.levels:
+        if max_grade >= min_grade:
+            level = candidate
+            break
+    if red_flags:
+        level = _most_urgent(level, policy.red_flag_level)
+
+    # 6. hold the next cure
+    hold: list[Reason] = []
+    for finding in findings:
+        if finding.grade < policy.hold_min_grade:
+            continue
+        exempt = finding.code in policy.hold_exempt_up_to
+        up_to = policy.hold_exempt_up_to.get(finding.code)
+        if exempt and (up_to is None or finding.grade <= up_to):
+            continue
+        hold.append(Reason(finding.code, _graded(finding)))
+    if policy.hold_on_red_flag:
+        hold.extend(Reason(flag.code, flag.label) for flag in red_flags)
+
+    # 7. discontinuation review
+    review: list[Reason] = []
+    for limit in policy.lab_limits:
+        for lab in assessment.labs:
+            if lab.code not in limit.codes or lab.uln is None:
+                continue
+            multiple, origin = policy.multiple_for(limit, assessment.regimen)
+            if lab.value > multiple * lab.uln:
+                review.append(Reason(lab.code, _above(grading.labs[lab.code].label, multiple, origin)))
+    review.extend(Reason(f.code, _graded(f)) for f in findings if f.grade >= policy.discontinuation_min_grade)
+
+    return TriageResult(
+        policy=policy.id,
+        max_grade=max_grade,
+        level=level,
+        hold_treatment=bool(hold),
+        discontinuation_review=bool(review),
+        red_flags=red_flags,
+        findings=tuple(findings),
+        incomplete=tuple(incomplete),
+        reported=tuple(reported),
+        hold_reasons=_unique(hold),
+        discontinuation_reasons=_unique(review),
+    )
+
+
+def triage_many(
+    assessments: Iterable[Assessment], *, policy: TriagePolicy | None = None
+) -> list[TriageResult]:
+    """The batch path: one result per assessment, same order."""
+    policy = policy or load_policy()
+    return [triage(a, policy=policy) for a in assessments]
+
+
+def triage_document(
+    data: object, *, policy: TriagePolicy | None = None
+) -> dict[str, Any] | list[dict[str, Any]]:
+    """A.1 on parsed JSON: an object gives one output object, an array one output object per item in the same
+    order. The whole document is validated before anything is graded (refused as a whole)."""
+    policy = policy or load_policy()
+    if isinstance(data, list):
+        assessments = parse_assessments(data, policy=policy)
+        return [result_to_json(r) for r in triage_many(assessments, policy=policy)]
+    if isinstance(data, Mapping):
+        return result_to_json(triage(parse_assessment(data, policy=policy), policy=policy))
+    raise TriageInputError(
+        "input", f"expected an assessment object or an array of them, got {describe(data)}"
+    )
+
+
+def result_to_json(result: TriageResult) -> dict[str, Any]:
+    """The A.1 output object (labels in English, as in A.1), plus ``incomplete``, ``reported``, ``reasons``."""
+    return {
+        "policy": result.policy,
+        "max_grade": result.max_grade,
+        "level": result.level,
+        "hold_treatment": result.hold_treatment,
+        "discontinuation_review": result.discontinuation_review,
+        "red_flags": [flag.code for flag in result.red_flags],
+        "findings": [
+            {"source": f.source, "code": f.code, "label": f.label.en, "grade": f.grade}
+            for f in result.findings
+        ],
+        "incomplete": [
+            {
+                "source": "pro",
+                "code": t.code,
+                "label": t.label.en,
+                "missing": list(t.missing),
+                "grade_at_least": t.grade_at_least,
+            }
+            for t in result.incomplete
+        ],
+        "reported": [
+            {"source": "pro", "code": r.code, "label": r.label.en, "value": r.value} for r in result.reported
+        ],
+        "reasons": {
+            "hold_treatment": [r.code for r in result.hold_reasons],
+            "discontinuation_review": [r.code for r in result.discontinuation_reasons],
+        },
+    }
+
+
+# ------------------------------------------------------------------------------------------- helpers
+
+
+def _holds(cond: Condition, assessment: Assessment, term_grades: Mapping[int, int]) -> bool:
+    test = OPERATORS[cond.op]
+    if cond.kind == "vital":
+        value = assessment.vitals.get(cond.key)
+        return value is not None and test(value, cond.value)
+    if cond.kind == "lab":
+        return any(lab.code == cond.key and test(lab.value, cond.value) for lab in assessment.labs)
+    grade = term_grades.get(int(cond.key))
+    return grade is not None and test(Decimal(grade), cond.value)
+
+
+def _most_urgent(a: Level, b: Level) -> Level:
+    return a if LEVELS.index(a) <= LEVELS.index(b) else b
+
+
+def _reported_label(library: ItemLibrary, term: int | None, item_label: Label) -> Label:
+    if term is not None and term in library.presence_terms:
+        return library.presence_terms[term]
+    return item_label
+
+
+def _graded(finding: Finding) -> Label:
+    return Label(f"{finding.label.fr} : grade {finding.grade}", f"{finding.label.en}: grade {finding.grade}")
+
+
+def _above(label: Label, multiple: Decimal, origin: str | None) -> Label:
+    m = f"{multiple.normalize():f}"
+    if origin is None:
+        return Label(
+            f"{label.fr} > {m} × LSN (seuil par défaut)", f"{label.en} > {m} × ULN (default threshold)"
+        )
+    return Label(f"{label.fr} > {m} × LSN (seuil {origin})", f"{label.en} > {m} × ULN ({origin} threshold)")
+
+
+def _unique(reasons: Sequence[Reason]) -> tuple[Reason, ...]:
+    seen: dict[str, Reason] = {}
+    for reason in reasons:
+        seen.setdefault(reason.code, reason)
+    return tuple(seen.values())
