@@ -23,6 +23,9 @@ def _build_parser() -> argparse.ArgumentParser:
     from parcours.pathways import cli as pathways_cli
 
     pathways_cli.register(sub)
+    from parcours.screening import cli as screening_cli
+
+    screening_cli.register(sub)
     _register_django_commands(sub)
     return parser
 

@@ -192,10 +192,10 @@ def parse_library(composite: Any, names: Any) -> ItemLibrary:
     terms: dict[int, Term] = {}
     presence: dict[int, Label] = {}
     for number, term_items in sorted(by_term.items()):
-        name = Label(term_names[str(number)]["fr"], term_names[str(number)]["en"])
+        term_label = Label(term_names[str(number)]["fr"], term_names[str(number)]["en"])
         graded = [it for it in term_items if it.graded]
         if not graded:
-            presence[number] = name
+            presence[number] = term_label
             continue
         if len(graded) != len(term_items):
             raise DataFileError(f"{where}: term {number} mixes graded and presence items")
@@ -209,7 +209,7 @@ def parse_library(composite: Any, names: Any) -> ItemLibrary:
                 f"{where}: term {number}: items {[it.var for it in graded]} are {kinds}, "
                 f"pattern {pattern} expects {attributes}"
             )
-        terms[number] = Term(number, name, tuple(it.var for it in graded), attributes, pattern, table)
+        terms[number] = Term(number, term_label, tuple(it.var for it in graded), attributes, pattern, table)
     extra = set(pattern_of) - set(terms)
     if extra:
         raise DataFileError(f"{where}: attribute_groups_by_rank names terms without items: {sorted(extra)}")

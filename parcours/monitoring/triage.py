@@ -254,7 +254,7 @@ class TriagePolicy:
         component it came from (None: the default for other or unknown regimens)."""
         best, origin = limit.default_multiple, None
         components = [c for c in _REGIMEN_SPLIT.split((regimen or "").strip().lower()) if c]
-        known = []
+        known: list[tuple[Decimal, str | None]] = []
         for component in components:
             inn = self.regimen_aliases.get(component, component)
             if inn in limit.by_regimen:
@@ -287,10 +287,12 @@ def parse_policy(
             conditions = []
             for j, cond in enumerate(raw["all"]):
                 where = f"{origin}: red_flags[{i}].all[{j}]"
-                kinds = [k for k in ("vital", "lab", "pro_term") if k in cond]
+                kinds: list[Literal["vital", "lab", "pro_term"]] = [
+                    k for k in ("vital", "lab", "pro_term") if k in cond
+                ]
                 if len(kinds) != 1 or cond["op"] not in OPERATORS:
                     raise DataFileError(f"{where}: expected one of vital/lab/pro_term and an op")
-                kind = kinds[0]
+                kind: Literal["vital", "lab", "pro_term"] = kinds[0]
                 key = str(cond[kind])
                 known = {"vital": grading.vitals, "lab": grading.labs}.get(kind)
                 if (known is not None and key not in known) or (
