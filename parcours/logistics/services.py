@@ -18,8 +18,9 @@ from parcours.core import clock
 from parcours.core.errors import Conflict, Forbidden, ValidationFailed
 from parcours.logistics import solving
 from parcours.logistics.adapter import build_instance
-from parcours.logistics.enums import RunKind, RunStatus, VisitStatus
+from parcours.logistics.enums import SKILLS, RunKind, RunStatus, VisitKind, VisitStatus
 from parcours.logistics.models import HomeVisit, NurseShift, PlanRun
+from parcours.patients.models import Patient
 from parcours.patients.timeline import timeline_record
 
 MAX_TIME_LIMIT_S = 600
@@ -123,6 +124,142 @@ def plan_run_execute(*, run_id: int) -> PlanRun:
     )
     run.refresh_from_db()
     return run
+
+
+def _window_errors(start: dt.time, end: dt.time, field: str) -> dict[str, list[str]]:
+    if start >= end:
+        return {field: [_("Le début doit précéder la fin.")]}
+    return {}
+
+
+@transaction.atomic
+def visit_create(
+    *,
+    actor: User,
+    had: Organisation,
+    patient: Patient,
+    date: dt.date,
+    kind: str,
+    window_start: dt.time,
+    window_end: dt.time,
+    duration_min: int,
+    skills: list[str],
+    bag_pharmacy: Organisation | None = None,
+    bag_ready: dt.time | None = None,
+    bag_stability_min: int | None = None,
+) -> HomeVisit:
+    """A home visit to plan, in the window agreed with the patient."""
+    _require_planner(actor, had)
+    errors = _window_errors(window_start, window_end, "window_end")
+    if patient.had_id != had.pk:
+        errors.setdefault("patient", []).append(
+            _("Ce patient n'est pas suivi par %(had)s.") % {"had": had.name}
+        )
+    if kind not in VisitKind.values:
+        errors.setdefault("kind", []).append(_("Type de visite inconnu."))
+    if not 5 <= duration_min <= 480:
+        errors.setdefault("duration_min", []).append(_("Durée entre 5 et 480 minutes."))
+    unknown = set(skills) - SKILLS.keys()
+    if unknown:
+        errors.setdefault("skills", []).append(
+            _("Qualification inconnue : %(s)s.") % {"s": ", ".join(sorted(unknown))}
+        )
+    if date < timezone.localdate(clock.now()):
+        errors.setdefault("date", []).append(_("La date est passée."))
+    bag_given = [bag_pharmacy is not None, bag_ready is not None, bag_stability_min is not None]
+    if any(bag_given) and not all(bag_given):
+        errors.setdefault("bag_pharmacy", []).append(
+            _("Une poche demande sa pharmacie, son heure de mise à disposition et sa stabilité.")
+        )
+    if bag_pharmacy is not None and bag_pharmacy.kind != OrganisationKind.PHARMACY:
+        errors.setdefault("bag_pharmacy", []).append(_("Choisissez une pharmacie (PUI)."))
+    if bag_stability_min is not None and bag_stability_min <= 0:
+        errors.setdefault("bag_stability_min", []).append(_("La stabilité doit être positive."))
+    if bag_ready is not None and bag_stability_min is not None:
+        expiry = bag_ready.hour * 60 + bag_ready.minute + bag_stability_min
+        if expiry < window_start.hour * 60 + window_start.minute:
+            errors.setdefault("bag_stability_min", []).append(
+                _("La poche ne sera plus stable à l'ouverture du créneau.")
+            )
+    if patient.latitude is None or patient.longitude is None:
+        errors.setdefault("patient", []).append(
+            _("L'adresse du patient n'a pas de coordonnées : impossible de planifier.")
+        )
+    if errors:
+        raise ValidationFailed(_("La visite n'a pas été ajoutée."), field_errors=errors)
+    visit = HomeVisit.objects.create(
+        patient=patient,
+        had=had,
+        date=date,
+        kind=kind,
+        window_start=window_start,
+        window_end=window_end,
+        duration_min=duration_min,
+        skills=sorted(set(skills)),
+        bag_pharmacy=bag_pharmacy,
+        bag_ready=bag_ready,
+        bag_stability_min=bag_stability_min,
+    )
+    audit_record(
+        actor=actor,
+        action="create",
+        object_type="home_visit",
+        object_id=str(visit.external_id),
+        patient_id=patient.pk,
+    )
+    return visit
+
+
+@transaction.atomic
+def shift_create(
+    *,
+    actor: User,
+    had: Organisation,
+    nurse: User,
+    date: dt.date,
+    start_time: dt.time,
+    end_time: dt.time,
+    skills: list[str],
+    max_visits: int | None = None,
+    start_point: tuple[float, float] | None = None,
+) -> NurseShift:
+    """Put a nurse on the day's planning (she starts and ends at home unless told otherwise)."""
+    _require_planner(actor, had)
+    errors = _window_errors(start_time, end_time, "end_time")
+    if nurse.role is None or nurse.role.code not in {"had_nurse", "idel", "idec"}:
+        errors.setdefault("nurse", []).append(_("Seul(e) un(e) infirmier(ère) peut faire une tournée."))
+    unknown = set(skills) - SKILLS.keys()
+    if unknown:
+        errors.setdefault("skills", []).append(
+            _("Qualification inconnue : %(s)s.") % {"s": ", ".join(sorted(unknown))}
+        )
+    if max_visits is not None and not 1 <= max_visits <= 30:
+        errors.setdefault("max_visits", []).append(_("Entre 1 et 30 visites."))
+    if NurseShift.objects.filter(nurse=nurse, date=date).exists():
+        errors.setdefault("nurse", []).append(_("Cet(te) infirmier(ère) est déjà au planning ce jour-là."))
+    point = start_point
+    if point is None and nurse.organisation is not None and nurse.organisation.latitude is not None:
+        point = (nurse.organisation.latitude, nurse.organisation.longitude or 0.0)
+    if point is None:
+        errors.setdefault("start_point", []).append(_("Indiquez le point de départ (coordonnées)."))
+    if errors:
+        raise ValidationFailed(_("L'infirmier(ère) n'a pas été ajouté(e) au planning."), field_errors=errors)
+    assert point is not None
+    shift = NurseShift.objects.create(
+        had=had,
+        nurse=nurse,
+        date=date,
+        start_time=start_time,
+        end_time=end_time,
+        start_latitude=point[0],
+        start_longitude=point[1],
+        end_latitude=point[0],
+        end_longitude=point[1],
+        skills=sorted(set(skills)),
+        max_visits=max_visits,
+    )
+    audit_record(actor=actor, action="create", object_type="nurse_shift", object_id=str(shift.external_id))
+    return shift
 
 
 @transaction.atomic

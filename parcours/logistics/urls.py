@@ -10,6 +10,8 @@ urlpatterns = [
     path("planification/calcul/<str:run_id>/progression/", views.run_progress, name="run_progress"),
     path("planification/calcul/<str:run_id>/arreter/", views.run_stop, name="run_stop"),
     path("planification/replanifier/", views.replan, name="replan"),
+    path("planification/visites/ajouter/", views.visit_add, name="visit_add"),
+    path("planification/infirmiers/ajouter/", views.shift_add, name="shift_add"),
     path("planification/visites/<str:visit_id>/epingler/", views.visit_pin, name="visit_pin"),
     path("planification/visites/<str:visit_id>/annuler/", views.visit_cancel, name="visit_cancel"),
     path(

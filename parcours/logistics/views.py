@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -20,7 +21,7 @@ from parcours.accounts.models import Organisation, User
 from parcours.accounts.permissions import has_perm
 from parcours.core import clock
 from parcours.core.errors import DomainError, ValidationFailed
-from parcours.logistics import selectors, services
+from parcours.logistics import forms, selectors, services
 from parcours.logistics.calendar import round_to_ical
 from parcours.logistics.enums import RunStatus
 from parcours.logistics.models import HomeVisit, NurseShift, PlanRun
@@ -80,8 +81,63 @@ def day(request: HttpRequest) -> HttpResponse:
             "prev_date": date - dt.timedelta(days=1),
             "next_date": date + dt.timedelta(days=1),
             "with_bag": sum(1 for v in view.visits if v.bag_pharmacy_id),
+            "visit_form": forms.VisitForm(had=had, prefix="visit"),
+            "shift_form": forms.ShiftForm(had=had, prefix="shift"),
         },
     )
+
+
+def _form_errors(form: Any) -> str:
+    return " ".join(
+        f"{form.fields[f].label if f in form.fields else ''} : {' '.join(e)}".strip(" :")
+        for f, e in form.errors.items()
+    )
+
+
+@login_required
+@require_POST
+def visit_add(request: HttpRequest) -> HttpResponse:
+    user, had = _planner(request)
+    date = _date(request.POST.get("date"))
+    form = forms.VisitForm(request.POST, had=had, prefix="visit")
+    if not form.is_valid():
+        messages.error(request, _("La visite n'a pas été ajoutée : %(e)s") % {"e": _form_errors(form)})
+        return _back(date, "ajouter")
+    try:
+        services.visit_create(actor=user, had=had, date=date, **form.cleaned_data)
+    except DomainError as exc:
+        _flash(request, exc)
+    else:
+        messages.success(request, _("Visite ajoutée : relancez le calcul pour la placer."))
+    return _back(date, "visites")
+
+
+@login_required
+@require_POST
+def shift_add(request: HttpRequest) -> HttpResponse:
+    user, had = _planner(request)
+    date = _date(request.POST.get("date"))
+    form = forms.ShiftForm(request.POST, had=had, prefix="shift")
+    if not form.is_valid():
+        messages.error(
+            request, _("L'infirmier(ère) n'a pas été ajouté(e) : %(e)s") % {"e": _form_errors(form)}
+        )
+        return _back(date, "ajouter")
+    data = dict(form.cleaned_data)
+    lat, lon = data.pop("latitude"), data.pop("longitude")
+    try:
+        services.shift_create(
+            actor=user,
+            had=had,
+            date=date,
+            start_point=(lat, lon) if lat is not None and lon is not None else None,
+            **data,
+        )
+    except DomainError as exc:
+        _flash(request, exc)
+    else:
+        messages.success(request, _("Infirmier(ère) ajouté(e) au planning du jour."))
+    return _back(date, "infirmiers")
 
 
 @login_required

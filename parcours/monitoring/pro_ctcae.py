@@ -43,6 +43,7 @@ __all__ = [
     "ItemLibrary",
     "Term",
     "composite_grade",
+    "grade_values",
     "load_library",
 ]
 
@@ -130,19 +131,30 @@ class ItemLibrary:
     items: Mapping[str, Item]
     terms: Mapping[int, Term]
     presence_terms: Mapping[int, Label]
+    term_of_var: Mapping[str, int]
+    """graded variable -> its term number (presence items and GP5 are absent)"""
 
 
 def composite_grade(term: Term, answers: Mapping[str, int | None]) -> CompositeResult:
     """The composite grade of ``term`` from ``answers`` (variable name → 0–4 or None); see the module doc."""
-    values = tuple(answers.get(var) for var in term.items)
-    if values[0] == 0:
-        return CompositeResult(term, 0)
-    if None not in values:
-        return CompositeResult(term, term.table[cast(tuple[int, ...], values)])
+    values = tuple(map(answers.get, term.items))
+    grade = grade_values(term, values)
+    if grade is not None:
+        return CompositeResult(term, grade)
     missing = tuple(var for var, value in zip(term.items, values, strict=True) if value is None)
     ranges = [range(5) if value is None else (value,) for value in values]
     lowest = min(0 if combo[0] == 0 else term.table[combo] for combo in itertools.product(*ranges))
     return CompositeResult(term, None, missing, lowest)
+
+
+def grade_values(term: Term, values: tuple[int | None, ...]) -> int | None:
+    """The composite grade from the term's answers in item order, or None if not gradable (the fast path of
+    :func:`composite_grade`, without the details of a partial answer)."""
+    if values[0] == 0:
+        return 0
+    if None in values:
+        return None
+    return term.table[cast(tuple[int, ...], values)]
 
 
 # ------------------------------------------------------------------------------------------ loading
@@ -218,6 +230,7 @@ def parse_library(composite: Any, names: Any) -> ItemLibrary:
         items=MappingProxyType(items),
         terms=MappingProxyType(terms),
         presence_terms=MappingProxyType(presence),
+        term_of_var=MappingProxyType({var: t.number for t in terms.values() for var in t.items}),
     )
 
 

@@ -62,13 +62,14 @@ Stdlib only; no Django, no other ``parcours`` module.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
 from types import MappingProxyType
-from typing import Any, Literal, TypeAlias
+from typing import Any, Literal, TypeAlias, cast
 
 from parcours.monitoring.common import (
     DataFileError,
@@ -82,11 +83,12 @@ from parcours.monitoring.common import (
 from parcours.monitoring.labs import (
     OPERATORS,
     GradingTables,
+    LabDef,
     grade_lab,
     grade_vital,
     load_grading,
 )
-from parcours.monitoring.pro_ctcae import ItemLibrary, composite_grade, load_library
+from parcours.monitoring.pro_ctcae import Item, ItemLibrary, composite_grade, grade_values, load_library
 
 __all__ = [
     "DEFAULT_POLICY",
@@ -252,18 +254,24 @@ class TriagePolicy:
     def multiple_for(self, limit: LabLimit, regimen: str | None) -> tuple[Decimal, str | None]:
         """The ULN multiple of ``limit`` for ``regimen`` (lowest over a combination's components) and the
         component it came from (None: the default for other or unknown regimens)."""
-        best, origin = limit.default_multiple, None
-        components = [c for c in _REGIMEN_SPLIT.split((regimen or "").strip().lower()) if c]
-        known: list[tuple[Decimal, str | None]] = []
-        for component in components:
-            inn = self.regimen_aliases.get(component, component)
-            if inn in limit.by_regimen:
-                known.append((limit.by_regimen[inn], inn))
-            else:
-                known.append((limit.default_multiple, None))
-        if known:
-            best, origin = min(known, key=lambda pair: pair[0])
-        return best, origin
+        return self._multiple(limit, self.regimen_components(regimen))
+
+    def regimen_components(self, regimen: str | None) -> tuple[str, ...]:
+        """``"Nivolumab + Yervoy"`` → ``("nivolumab", "ipilimumab")``: lower-cased INNs, brand names resolved."""
+        parts = _REGIMEN_SPLIT.split((regimen or "").strip().lower())
+        return tuple(self.regimen_aliases.get(p, p) for p in parts if p)
+
+    @staticmethod
+    def _multiple(limit: LabLimit, components: tuple[str, ...]) -> tuple[Decimal, str | None]:
+        if not components:
+            return limit.default_multiple, None
+        return min(
+            (
+                (limit.by_regimen.get(c, limit.default_multiple), c if c in limit.by_regimen else None)
+                for c in components
+            ),
+            key=lambda pair: pair[0],
+        )
 
 
 @cache
@@ -422,27 +430,35 @@ def _parse_pro(data: object, policy: TriagePolicy, path: str) -> Mapping[str, in
     items = policy.library.items
     answers: dict[str, int | None] = {}
     for var, raw in data.items():
-        where = join(path, str(var))
         item = items.get(var)
-        if item is None:
-            raise TriageInputError(where, f"unknown PRO-CTCAE variable{_suggest(str(var), items)}")
-        if raw is None:
-            answers[var] = None
-            continue
-        scale = f"0–{item.max_value}" if item.max_value > 1 else "0 or 1"
-        if isinstance(raw, bool) or not isinstance(raw, int | float | Decimal):
-            raise TriageInputError(where, f"expected an answer {scale} or null, got {describe(raw)}")
-        if isinstance(raw, int):
-            value = raw
+        if item is not None and type(raw) is int and 0 <= raw <= item.max_value:  # the common case, fast
+            answers[var] = raw
         else:
-            number = as_decimal(raw, where)
-            if number != number.to_integral_value():
-                raise TriageInputError(where, f"expected a whole number {scale}, got {raw}")
-            value = int(number)
-        if not 0 <= value <= item.max_value:
-            raise TriageInputError(where, f"answer {value} is out of its scale ({scale}, {item.scale})")
-        answers[var] = value
+            answers[var] = _pro_answer(var, raw, item, path, items)
     return MappingProxyType(answers)
+
+
+def _pro_answer(
+    var: object, raw: object, item: Item | None, path: str, items: Mapping[str, Item]
+) -> int | None:
+    where = join(path, str(var))
+    if item is None:
+        raise TriageInputError(where, f"unknown PRO-CTCAE variable{_suggest(str(var), items)}")
+    if raw is None:
+        return None
+    scale = f"0–{item.max_value}" if item.max_value > 1 else "0 or 1"
+    if isinstance(raw, bool) or not isinstance(raw, int | float | Decimal):
+        raise TriageInputError(where, f"expected an answer {scale} or null, got {describe(raw)}")
+    if isinstance(raw, int):
+        value = raw
+    else:
+        number = as_decimal(raw, where)
+        if number != number.to_integral_value():
+            raise TriageInputError(where, f"expected a whole number {scale}, got {raw}")
+        value = int(number)
+    if not 0 <= value <= item.max_value:
+        raise TriageInputError(where, f"answer {value} is out of its scale ({scale}, {item.scale})")
+    return value
 
 
 def _parse_labs(data: object, policy: TriagePolicy, path: str) -> tuple[LabValue, ...]:
@@ -453,44 +469,57 @@ def _parse_labs(data: object, policy: TriagePolicy, path: str) -> tuple[LabValue
     labs = policy.grading.labs
     result = []
     for index, raw in enumerate(data):
-        where = f"{path}[{index}]"
         if not isinstance(raw, Mapping):
-            raise TriageInputError(where, f"expected a lab result object, got {describe(raw)}")
-        for key in raw:
-            if key not in LAB_KEYS:
-                raise TriageInputError(
-                    join(where, str(key)), f"unknown field (expected {', '.join(LAB_KEYS)})"
-                )
+            raise TriageInputError(f"{path}[{index}]", f"expected a lab result object, got {describe(raw)}")
         code = raw.get("code")
-        if not isinstance(code, str):
-            raise TriageInputError(join(where, "code"), f"expected a lab code, got {describe(code)}")
-        lab = labs.get(code)
-        if lab is None:
-            raise TriageInputError(
-                join(where, "code"),
-                f"unknown lab code {code!r}{_suggest(code, labs)} (known: {', '.join(labs)})",
-            )
-        if raw.get("value") is None:
-            raise TriageInputError(join(where, "value"), f"missing (the {code} value is required)")
-        value = as_decimal(raw["value"], join(where, "value"))
+        lab = labs.get(code) if type(code) is str else None
+        if lab is None or not raw.keys() <= _LAB_KEY_SET:
+            _lab_error(raw, labs, f"{path}[{index}]")
+        assert lab is not None and isinstance(code, str)
+        value = _number(raw.get("value"), path, index, "value")
+        if value is None:
+            raise TriageInputError(f"{path}[{index}].value", f"missing (the {code} value is required)")
         if value < 0:
-            raise TriageInputError(join(where, "value"), f"a lab value cannot be negative ({value})")
-        limits: dict[str, Decimal | None] = {}
-        for ref in ("uln", "lln"):
-            if raw.get(ref) is None:
+            raise TriageInputError(f"{path}[{index}].value", f"a lab value cannot be negative ({value})")
+        uln = _number(raw.get("uln"), path, index, "uln")
+        lln = _number(raw.get("lln"), path, index, "lln")
+        for ref, limit in (("uln", uln), ("lln", lln)):
+            if limit is None:
                 if ref in lab.requires:
-                    raise TriageInputError(join(where, ref), f"missing (required to grade {code})")
-                limits[ref] = None
-                continue
-            limit = as_decimal(raw[ref], join(where, ref))
-            if limit <= 0:
-                raise TriageInputError(join(where, ref), f"a reference limit must be > 0 ({limit})")
-            limits[ref] = limit
-        uln, lln = limits["uln"], limits["lln"]
+                    raise TriageInputError(f"{path}[{index}].{ref}", f"missing (required to grade {code})")
+            elif limit <= 0:
+                raise TriageInputError(f"{path}[{index}].{ref}", f"a reference limit must be > 0 ({limit})")
         if uln is not None and lln is not None and lln >= uln:
-            raise TriageInputError(join(where, "lln"), f"the LLN ({lln}) must be below the ULN ({uln})")
+            raise TriageInputError(f"{path}[{index}].lln", f"the LLN ({lln}) must be below the ULN ({uln})")
         result.append(LabValue(code, value, uln, lln))
     return tuple(result)
+
+
+_LAB_KEY_SET = frozenset(LAB_KEYS)
+
+
+def _number(raw: object, path: str, index: int, key: str) -> Decimal | None:
+    """A JSON number as an exact Decimal (fast for int and float), None for null/absent."""
+    kind = type(raw)
+    if kind is int:
+        return Decimal(cast(int, raw))
+    if kind is float and math.isfinite(cast(float, raw)):
+        return Decimal(repr(raw))
+    if raw is None:
+        return None
+    return as_decimal(raw, f"{path}[{index}].{key}")
+
+
+def _lab_error(raw: Mapping[Any, Any], labs: Mapping[str, LabDef], where: str) -> None:
+    for key in raw:
+        if key not in LAB_KEYS:
+            raise TriageInputError(join(where, str(key)), f"unknown field (expected {', '.join(LAB_KEYS)})")
+    code = raw.get("code")
+    if not isinstance(code, str):
+        raise TriageInputError(join(where, "code"), f"expected a lab code, got {describe(code)}")
+    raise TriageInputError(
+        join(where, "code"), f"unknown lab code {code!r}{_suggest(code, labs)} (known: {', '.join(labs)})"
+    )
 
 
 def _parse_vitals(data: object, policy: TriagePolicy, path: str) -> Mapping[str, Decimal]:
@@ -538,21 +567,26 @@ def triage(assessment: Assessment, *, policy: TriagePolicy | None = None) -> Tri
     term_grades: dict[int, int] = {}
 
     # 1. PRO composite grades, by term number; presence items and GP5 reported
+    pro = assessment.pro
+    term_of_var, terms = library.term_of_var, library.terms
     touched: set[int] = set()
-    for var, value in assessment.pro.items():
-        item = library.items[var]
-        if item.graded and item.term is not None:
-            touched.add(item.term)
+    for var, value in pro.items():
+        number = term_of_var.get(var)
+        if number is not None:
+            touched.add(number)
         elif value is not None:
+            item = library.items[var]
             reported.append(ReportedItem(var, _reported_label(library, item.term, item.label), value))
     for number in sorted(touched):
-        composite = composite_grade(library.terms[number], assessment.pro)
-        term = composite.term
-        if composite.grade is not None:
-            term_grades[number] = composite.grade
-            if composite.grade >= 1:
-                findings.append(Finding("pro", term.code, term.label, composite.grade))
-        elif composite.answered and composite.grade_at_least is not None:
+        term = terms[number]
+        grade = grade_values(term, tuple(map(pro.get, term.items)))
+        if grade is not None:
+            term_grades[number] = grade
+            if grade >= 1:
+                findings.append(Finding("pro", term.code, term.label, grade))
+            continue
+        composite = composite_grade(term, pro)
+        if composite.answered and composite.grade_at_least is not None:
             incomplete.append(
                 IncompleteTerm(term.code, term.label, composite.missing, composite.grade_at_least)
             )
@@ -601,11 +635,12 @@ def triage(assessment: Assessment, *, policy: TriagePolicy | None = None) -> Tri
 
     # 7. discontinuation review
     review: list[Reason] = []
+    components = policy.regimen_components(assessment.regimen) if assessment.labs else ()
     for limit in policy.lab_limits:
+        multiple, origin = policy._multiple(limit, components)
         for lab in assessment.labs:
             if lab.code not in limit.codes or lab.uln is None:
                 continue
-            multiple, origin = policy.multiple_for(limit, assessment.regimen)
             if lab.value > multiple * lab.uln:
                 review.append(Reason(lab.code, _above(grading.labs[lab.code].label, multiple, origin)))
     review.extend(Reason(f.code, _graded(f)) for f in findings if f.grade >= policy.discontinuation_min_grade)

@@ -359,7 +359,11 @@ def neighbourhood(
         near = np.argpartition(row, k)[:k] if k < n else np.arange(n)
         chosen = [int(v) for v in near[np.argsort(row[near])] if np.isfinite(row[v])]
         pr = prox[u, pick]
-        if u >= n_c:  # pick-up: other pick-ups at the same pharmacy
+        if u >= n_c:  # pick-up: visits near its delivery, other pick-ups at the same pharmacy
+            drow = visits_prox[u + n_s]
+            kd = min(num_neighbours, n - 1)
+            dnear = np.argpartition(drow, kd)[:kd]
+            chosen += [int(v) for v in dnear[np.argsort(drow[dnear])] if np.isfinite(drow[v]) and v != u]
             same = pick[(idx[pick] == idx[u])]
             pr_same = prox[u, same]
             m = min(same_depot, len(same))

@@ -155,3 +155,86 @@ def test_a_stop_request_ends_the_search_early_with_a_valid_plan(day) -> None:
     plan = solving.solve_instance(instance, time_limit_s=30, seed=1, should_stop=lambda: True)
     assert time.perf_counter() - t0 < 10  # far below the 30 s budget
     assert check_plan(instance, plan).ok
+
+
+def test_a_planner_adds_a_visit_with_a_bag_and_bad_input_writes_nothing(day) -> None:
+    patient = day.patients[0]
+    args = {
+        "actor": day.planner,
+        "had": day.had,
+        "patient": patient,
+        "date": day.date,
+        "kind": "administration",
+        "window_start": dt.time(10),
+        "window_end": dt.time(12),
+        "duration_min": 60,
+        "skills": ["immuno"],
+        "bag_pharmacy": day.pharmacy,
+        "bag_ready": dt.time(9),
+        "bag_stability_min": 240,
+    }
+    before = HomeVisit.objects.count()
+    for bad, field in (
+        ({"window_end": dt.time(9)}, "window_end"),
+        ({"skills": ["chirurgie"]}, "skills"),
+        ({"bag_ready": None}, "bag_pharmacy"),
+        ({"bag_stability_min": 30}, "bag_stability_min"),  # expired before the window opens
+        ({"duration_min": 2}, "duration_min"),
+        ({"date": day.date - dt.timedelta(days=5)}, "date"),
+    ):
+        with pytest.raises(ValidationFailed) as exc:
+            services.visit_create(**{**args, **bad})
+        assert field in exc.value.field_errors, (bad, exc.value.field_errors)
+    assert HomeVisit.objects.count() == before
+    visit = services.visit_create(**args)
+    assert visit.bag_pharmacy == day.pharmacy and visit.skills == ["immuno"]
+
+
+def test_a_planner_puts_a_nurse_on_the_day_once(day) -> None:
+    nurse = UserFactory(role="idel", username="ide3")
+    with pytest.raises(ValidationFailed) as exc:
+        services.shift_create(
+            actor=day.planner,
+            had=day.had,
+            nurse=nurse,
+            date=day.date,
+            start_time=dt.time(8),
+            end_time=dt.time(16),
+            skills=["etp"],
+        )
+    assert "start_point" in exc.value.field_errors  # no organisation address to start from
+    shift = services.shift_create(
+        actor=day.planner,
+        had=day.had,
+        nurse=nurse,
+        date=day.date,
+        start_time=dt.time(8),
+        end_time=dt.time(16),
+        skills=["etp"],
+        start_point=(45.75, 4.85),
+    )
+    assert shift.start_latitude == 45.75
+    with pytest.raises(ValidationFailed) as exc:
+        services.shift_create(
+            actor=day.planner,
+            had=day.had,
+            nurse=nurse,
+            date=day.date,
+            start_time=dt.time(8),
+            end_time=dt.time(16),
+            skills=[],
+            start_point=(45.75, 4.85),
+        )
+    assert "nurse" in exc.value.field_errors
+    with pytest.raises(ValidationFailed) as exc:
+        services.shift_create(
+            actor=day.planner,
+            had=day.had,
+            nurse=day.planner,
+            date=day.date,
+            start_time=dt.time(8),
+            end_time=dt.time(16),
+            skills=[],
+            start_point=(45.75, 4.85),
+        )
+    assert "nurse" in exc.value.field_errors

@@ -70,3 +70,21 @@ def test_the_nurse_sees_her_round_and_subscribes_to_it(day, django_capture_on_co
 
 def test_a_tampered_calendar_link_is_not_found(day) -> None:
     assert Client().get("/agenda/abc.def.ics").status_code == 404
+
+
+def test_the_planning_page_adds_a_visit_and_explains_a_bad_one(day) -> None:
+    client = _client(day.planner)
+    data = {
+        "date": day.date.isoformat(),
+        "visit-patient": day.patients[1].pk,
+        "visit-kind": "follow_up",
+        "visit-window_start": "14:00",
+        "visit-window_end": "13:00",
+        "visit-duration_min": "30",
+    }
+    page = client.post("/planification/visites/ajouter/", data, follow=True).content.decode()
+    assert "La visite n&#x27;a pas été ajoutée" in page and "Le début doit précéder la fin." in page
+    data["visit-window_end"] = "16:00"
+    page = client.post("/planification/visites/ajouter/", data, follow=True).content.decode()
+    assert "Visite ajoutée" in page
+    assert "6 visites à faire" in page
