@@ -37,7 +37,6 @@ from typing import Any, Literal, TypeAlias
 from parcours.education.common import (
     DataError,
     Label,
-    boolean,
     integer,
     label,
     load_json,
@@ -330,8 +329,8 @@ def _parse_quiz(data: object, path: str, module_text: str, default_pass_mark: in
     )
 
 
-def _parse_unlock(data: object, path: str, states: Mapping[str, PathwayStateRef]) -> tuple[UnlockRule, list[str]]:
-    """The rule and the raw ``after`` ids (checked once every module is known)."""
+def _parse_unlock(data: object, path: str, states: Mapping[str, PathwayStateRef]) -> UnlockRule:
+    """The rule; the ``after`` ids are checked once every module is known (:func:`_check_after`)."""
     o = obj(data, path, (), ("states", "s1_week_gte", "min_days_in_state", "after"))
     rule_states: frozenset[str] | None = None
     if "states" in o:
@@ -353,13 +352,12 @@ def _parse_unlock(data: object, path: str, states: Mapping[str, PathwayStateRef]
         if module_id in after:
             raise DataError(f"{where}: duplicate module {module_id!r}")
         after.append(module_id)
-    rule = UnlockRule(
+    return UnlockRule(
         states=rule_states,
         s1_week_gte=None if week is None else integer(week, f"{path}.s1_week_gte", minimum=1, maximum=60),
         min_days_in_state=None if days is None else integer(days, f"{path}.min_days_in_state", minimum=0),
         after=tuple(after),
     )
-    return rule, after
 
 
 def _parse_module(
@@ -388,7 +386,7 @@ def _parse_module(
     delivery = o["delivery"]
     if delivery not in DELIVERIES:
         raise DataError(f"{path}.delivery: expected one of {', '.join(DELIVERIES)}, got {delivery!r}")
-    unlock, _ = _parse_unlock(o["unlock"], f"{path}.unlock", states)
+    unlock = _parse_unlock(o["unlock"], f"{path}.unlock", states)
     notes(o.get("notes"), f"{path}.notes")
     return ModuleDef(
         id=ident,
@@ -570,7 +568,3 @@ def get_programme(key: str, version: int) -> Programme:
         return load_builtin_programmes()[(key, version)]
     except KeyError:
         raise KeyError(f"no builtin ETP programme {key!r} version {version}") from None
-
-
-def _unused() -> None:  # keep ``boolean`` importable for sibling modules without a lint warning here
-    boolean(True, "")

@@ -14,7 +14,7 @@ REPO = Path(__file__).resolve().parents[3]
 
 
 def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603 - our own module, fixed arguments
+    return subprocess.run(
         [sys.executable, "-m", "parcours.optimiser.cli", *args],
         cwd=REPO,
         capture_output=True,

@@ -18,7 +18,7 @@ G8_135 = {"A": 2, "B": 3, "C": 2, "D": 2, "E": 3, "F": 0, "G": 0.5, "H": 1}  # 1
 
 
 def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603 - fixed interpreter and module
+    return subprocess.run(
         [sys.executable, "-m", "parcours.screening.cli", "score", *args],
         input=stdin,
         capture_output=True,
