@@ -1,6 +1,6 @@
 """The ``parcours`` command.
 
-Thin subcommands. The pure ones (``plan``, ``plan-check``, later ``triage``, ``score``) never import Django;
+Thin subcommands. The pure ones (``plan``, ``plan-check``, ``pathway``, ``triage``, ``score``) never import Django;
 the ones that need the database (``demo``, ``serve``…) set up Django lazily.
 """
 
@@ -23,6 +23,9 @@ def _build_parser() -> argparse.ArgumentParser:
     from parcours.pathways import cli as pathways_cli
 
     pathways_cli.register(sub)
+    from parcours.monitoring import cli as monitoring_cli
+
+    monitoring_cli.register(sub)
     from parcours.screening import cli as screening_cli
 
     screening_cli.register(sub)

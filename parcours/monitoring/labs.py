@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
 from types import MappingProxyType
@@ -74,6 +74,22 @@ class LabDef:
     unit: str
     requires: frozenset[Literal["uln", "lln"]]
     rules: tuple[GradeRule, ...]
+    _by_grade: tuple[GradeRule, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        by_grade = tuple(sorted(self.rules, key=lambda r: -r.grade))
+        object.__setattr__(self, "_by_grade", by_grade)
+
+    def grade(self, value: Decimal, uln: Decimal | None, lln: Decimal | None) -> int:
+        """:func:`grade_lab` without the check of the reference limits (the parser did it)."""
+        if (lln is None or value >= lln or "lln" not in self.requires) and (
+            uln is None or value <= uln or "uln" not in self.requires
+        ):
+            return 0
+        for rule in self._by_grade:  # highest grade first: the first rule that holds gives the grade
+            if rule.holds(value, uln=uln, lln=lln):
+                return rule.grade
+        return 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,11 +116,7 @@ def grade_lab(lab: LabDef, value: Decimal, *, uln: Decimal | None = None, lln: D
     for ref, limit in (("uln", uln), ("lln", lln)):
         if ref in lab.requires and limit is None:
             raise ValueError(f"{lab.code}: the {ref.upper()} is required")
-    if (lln is None or "lln" not in lab.requires or value >= lln) and (
-        uln is None or "uln" not in lab.requires or value <= uln
-    ):
-        return 0
-    return max((r.grade for r in lab.rules if r.holds(value, uln=uln, lln=lln)), default=0)
+    return lab.grade(value, uln, lln)
 
 
 def grade_vital(vital: VitalDef, value: Decimal) -> int:

@@ -29,7 +29,7 @@ import itertools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from types import MappingProxyType
 from typing import Any, Literal, TypeAlias, cast
 
@@ -104,12 +104,12 @@ class Term:
     items: tuple[str, ...]
     attributes: tuple[Attribute, ...]
     pattern: int
-    table: Mapping[tuple[int, ...], int] = field(repr=False)
+    table: Mapping[tuple[int, ...], int] = field(repr=False, compare=False)
+    code: str = field(init=False, compare=False)
+    """``PROCTCAE_16`` — the code of the term's findings"""
 
-    @property
-    def code(self) -> str:
-        """``PROCTCAE_16`` — the code of the term's findings."""
-        return f"PROCTCAE_{self.number}"
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "code", f"PROCTCAE_{self.number}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +133,10 @@ class ItemLibrary:
     presence_terms: Mapping[int, Label]
     term_of_var: Mapping[str, int]
     """graded variable -> its term number (presence items and GP5 are absent)"""
+    reported_labels: Mapping[str, Label]
+    """non-graded variable (presence items, GP5) -> the label of what it reports"""
+    first_items: frozenset[str]
+    """the first item of every graded term (a 0 there makes the composite 0)"""
 
 
 def composite_grade(term: Term, answers: Mapping[str, int | None]) -> CompositeResult:
@@ -142,9 +146,14 @@ def composite_grade(term: Term, answers: Mapping[str, int | None]) -> CompositeR
     if grade is not None:
         return CompositeResult(term, grade)
     missing = tuple(var for var, value in zip(term.items, values, strict=True) if value is None)
+    return CompositeResult(term, None, missing, _lowest(term, values))
+
+
+@lru_cache(maxsize=4096)
+def _lowest(term: Term, values: tuple[int | None, ...]) -> int:
+    """The lowest composite over every completion of the missing (None) answers."""
     ranges = [range(5) if value is None else (value,) for value in values]
-    lowest = min(0 if combo[0] == 0 else term.table[combo] for combo in itertools.product(*ranges))
-    return CompositeResult(term, None, missing, lowest)
+    return min(0 if combo[0] == 0 else term.table[combo] for combo in itertools.product(*ranges))
 
 
 def grade_values(term: Term, values: tuple[int | None, ...]) -> int | None:
@@ -231,6 +240,14 @@ def parse_library(composite: Any, names: Any) -> ItemLibrary:
         terms=MappingProxyType(terms),
         presence_terms=MappingProxyType(presence),
         term_of_var=MappingProxyType({var: t.number for t in terms.values() for var in t.items}),
+        first_items=frozenset(t.items[0] for t in terms.values()),
+        reported_labels=MappingProxyType(
+            {
+                var: presence.get(item.term, item.label) if item.term is not None else item.label
+                for var, item in items.items()
+                if not item.graded
+            }
+        ),
     )
 
 

@@ -62,14 +62,13 @@ Stdlib only; no Django, no other ``parcours`` module.
 from __future__ import annotations
 
 import json
-import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
 from types import MappingProxyType
-from typing import Any, Literal, TypeAlias, cast
+from typing import Any, Literal, NoReturn, TypeAlias, cast
 
 from parcours.monitoring.common import (
     DataFileError,
@@ -84,11 +83,10 @@ from parcours.monitoring.labs import (
     OPERATORS,
     GradingTables,
     LabDef,
-    grade_lab,
     grade_vital,
     load_grading,
 )
-from parcours.monitoring.pro_ctcae import Item, ItemLibrary, composite_grade, grade_values, load_library
+from parcours.monitoring.pro_ctcae import Item, ItemLibrary, composite_grade, load_library
 
 __all__ = [
     "DEFAULT_POLICY",
@@ -184,10 +182,12 @@ class RedFlag:
 
 @dataclass(frozen=True, slots=True)
 class Reason:
-    """Why the treatment is held or a discontinuation review is due: ``code`` is a finding's or a red flag's."""
+    """Why the treatment is held or a discontinuation review is due: ``code`` is a finding's (then ``grade`` is
+    its grade) or a red flag's; for a liver value above the regimen's threshold the label says which."""
 
     code: str
     label: Label
+    grade: int | None = None
 
 
 @dataclass(frozen=True)
@@ -250,6 +250,9 @@ class TriagePolicy:
     regimen_aliases: Mapping[str, str]
     library: ItemLibrary = field(repr=False)
     grading: GradingTables = field(repr=False)
+    _multiples: dict[str | None, tuple[tuple[Decimal, str | None], ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def multiple_for(self, limit: LabLimit, regimen: str | None) -> tuple[Decimal, str | None]:
         """The ULN multiple of ``limit`` for ``regimen`` (lowest over a combination's components) and the
@@ -260,6 +263,17 @@ class TriagePolicy:
         """``"Nivolumab + Yervoy"`` → ``("nivolumab", "ipilimumab")``: lower-cased INNs, brand names resolved."""
         parts = _REGIMEN_SPLIT.split((regimen or "").strip().lower())
         return tuple(self.regimen_aliases.get(p, p) for p in parts if p)
+
+    def multiples(self, regimen: str | None) -> tuple[tuple[Decimal, str | None], ...]:
+        """:meth:`multiple_for` of every lab limit, in order (memoised per regimen text)."""
+        cached = self._multiples.get(regimen)
+        if cached is None:
+            components = self.regimen_components(regimen)
+            cached = tuple(self._multiple(limit, components) for limit in self.lab_limits)
+            if len(self._multiples) >= 1024:
+                self._multiples.clear()
+            self._multiples[regimen] = cached
+        return cached
 
     @staticmethod
     def _multiple(limit: LabLimit, components: tuple[str, ...]) -> tuple[Decimal, str | None]:
@@ -396,13 +410,14 @@ def parse_assessment(data: object, *, policy: TriagePolicy | None = None, path: 
     ULN/LLN the lab requires, a value of the wrong type or implausible.
     """
     policy = policy or load_policy()
-    if not isinstance(data, Mapping):
+    if type(data) is not dict and not isinstance(data, Mapping):
         raise TriageInputError(path, f"expected an assessment object, got {describe(data)}")
-    for key in data:
-        if key not in ASSESSMENT_KEYS:
-            raise TriageInputError(
-                join(path, str(key)), f"unknown field (expected {', '.join(ASSESSMENT_KEYS)})"
-            )
+    if not data.keys() <= _ASSESSMENT_KEY_SET:
+        for key in data:
+            if key not in ASSESSMENT_KEYS:
+                raise TriageInputError(
+                    join(path, str(key)), f"unknown field (expected {', '.join(ASSESSMENT_KEYS)})"
+                )
     regimen = data.get("regimen")
     if regimen is not None and not isinstance(regimen, str):
         raise TriageInputError(
@@ -410,10 +425,13 @@ def parse_assessment(data: object, *, policy: TriagePolicy | None = None, path: 
         )
     return Assessment(
         regimen=regimen,
-        pro=_parse_pro(data.get("pro"), policy, join(path, "pro")),
-        labs=_parse_labs(data.get("labs"), policy, join(path, "labs")),
-        vitals=_parse_vitals(data.get("vitals"), policy, join(path, "vitals")),
+        pro=_parse_pro(data.get("pro"), policy, path),
+        labs=_parse_labs(data.get("labs"), policy, path),
+        vitals=_parse_vitals(data.get("vitals"), policy, path),
     )
+
+
+_ASSESSMENT_KEY_SET = frozenset(ASSESSMENT_KEYS)
 
 
 def parse_assessments(items: Iterable[object], *, policy: TriagePolicy | None = None) -> list[Assessment]:
@@ -422,7 +440,8 @@ def parse_assessments(items: Iterable[object], *, policy: TriagePolicy | None = 
     return [parse_assessment(item, policy=policy, path=f"[{i}]") for i, item in enumerate(items)]
 
 
-def _parse_pro(data: object, policy: TriagePolicy, path: str) -> Mapping[str, int | None]:
+def _parse_pro(data: object, policy: TriagePolicy, parent: str) -> Mapping[str, int | None]:
+    path = join(parent, "pro")
     if data is None:
         return MappingProxyType({})
     if not isinstance(data, Mapping):
@@ -461,56 +480,89 @@ def _pro_answer(
     return value
 
 
-def _parse_labs(data: object, policy: TriagePolicy, path: str) -> tuple[LabValue, ...]:
+def _parse_labs(data: object, policy: TriagePolicy, parent: str) -> tuple[LabValue, ...]:
+    path = join(parent, "labs")
     if data is None:
         return ()
     if not isinstance(data, list | tuple):
         raise TriageInputError(path, f"expected an array of lab results, got {describe(data)}")
     labs = policy.grading.labs
+    memo = _DECIMALS.get
     result = []
     for index, raw in enumerate(data):
-        if not isinstance(raw, Mapping):
+        if type(raw) is not dict and not isinstance(raw, Mapping):
             raise TriageInputError(f"{path}[{index}]", f"expected a lab result object, got {describe(raw)}")
         code = raw.get("code")
         lab = labs.get(code) if type(code) is str else None
         if lab is None or not raw.keys() <= _LAB_KEY_SET:
             _lab_error(raw, labs, f"{path}[{index}]")
-        assert lab is not None and isinstance(code, str)
-        value = _number(raw.get("value"), path, index, "value")
+        # memoised exact conversion of plain numbers; anything else (and errors) through _number
+        raw_value, raw_uln, raw_lln = raw.get("value"), raw.get("uln"), raw.get("lln")
+        value = memo(raw_value) if type(raw_value) in _PLAIN else None
         if value is None:
-            raise TriageInputError(f"{path}[{index}].value", f"missing (the {code} value is required)")
-        if value < 0:
-            raise TriageInputError(f"{path}[{index}].value", f"a lab value cannot be negative ({value})")
-        uln = _number(raw.get("uln"), path, index, "uln")
-        lln = _number(raw.get("lln"), path, index, "lln")
-        for ref, limit in (("uln", uln), ("lln", lln)):
-            if limit is None:
-                if ref in lab.requires:
-                    raise TriageInputError(f"{path}[{index}].{ref}", f"missing (required to grade {code})")
-            elif limit <= 0:
-                raise TriageInputError(f"{path}[{index}].{ref}", f"a reference limit must be > 0 ({limit})")
-        if uln is not None and lln is not None and lln >= uln:
-            raise TriageInputError(f"{path}[{index}].lln", f"the LLN ({lln}) must be below the ULN ({uln})")
-        result.append(LabValue(code, value, uln, lln))
+            value = _number(raw_value, f"{path}[{index}]", "value")
+            if value is None:
+                raise TriageInputError(
+                    f"{path}[{index}].value", f"missing (the {lab.code} value is required)"
+                )
+        uln = memo(raw_uln) if type(raw_uln) in _PLAIN else None
+        if uln is None and raw_uln is not None:
+            uln = _number(raw_uln, f"{path}[{index}]", "uln")
+        lln = memo(raw_lln) if type(raw_lln) in _PLAIN else None
+        if lln is None and raw_lln is not None:
+            lln = _number(raw_lln, f"{path}[{index}]", "lln")
+        if (
+            value < 0
+            or (uln is None and "uln" in lab.requires)
+            or (lln is None and "lln" in lab.requires)
+            or (uln is not None and (uln <= 0 or (lln is not None and lln >= uln)))
+            or (lln is not None and lln <= 0)
+        ):
+            _lab_values_error(lab, value, uln, lln, f"{path}[{index}]")
+        result.append(LabValue(lab.code, value, uln, lln))
     return tuple(result)
 
 
 _LAB_KEY_SET = frozenset(LAB_KEYS)
 
 
-def _number(raw: object, path: str, index: int, key: str) -> Decimal | None:
-    """A JSON number as an exact Decimal (fast for int and float), None for null/absent."""
-    kind = type(raw)
-    if kind is int:
-        return Decimal(cast(int, raw))
-    if kind is float and math.isfinite(cast(float, raw)):
-        return Decimal(repr(raw))
+def _number(raw: object, path: str, key: str) -> Decimal | None:
+    """A JSON number as an exact Decimal, None for null/absent; ``path.key`` names it in an error.
+
+    Floats and ints are converted through a small memo (reference limits and common values repeat)."""
     if raw is None:
         return None
-    return as_decimal(raw, f"{path}[{index}].{key}")
+    kind = type(raw)
+    if kind is float or kind is int:
+        number = _DECIMALS.get(raw)
+        if number is None:
+            number = as_decimal(raw, join(path, key))
+            if len(_DECIMALS) >= 8192:
+                _DECIMALS.clear()
+            _DECIMALS[raw] = number
+        return number
+    return as_decimal(raw, join(path, key))
 
 
-def _lab_error(raw: Mapping[Any, Any], labs: Mapping[str, LabDef], where: str) -> None:
+_DECIMALS: dict[object, Decimal] = {}
+_PLAIN = frozenset({int, float})
+
+
+def _lab_values_error(
+    lab: LabDef, value: Decimal, uln: Decimal | None, lln: Decimal | None, where: str
+) -> NoReturn:
+    code = lab.code
+    if value < 0:
+        raise TriageInputError(f"{where}.value", f"a lab value cannot be negative ({value})")
+    for ref, limit in (("uln", uln), ("lln", lln)):
+        if limit is None and ref in lab.requires:
+            raise TriageInputError(f"{where}.{ref}", f"missing (required to grade {code})")
+        if limit is not None and limit <= 0:
+            raise TriageInputError(f"{where}.{ref}", f"a reference limit must be > 0 ({limit})")
+    raise TriageInputError(f"{where}.lln", f"the LLN ({lln}) must be below the ULN ({uln})")
+
+
+def _lab_error(raw: Mapping[Any, Any], labs: Mapping[str, LabDef], where: str) -> NoReturn:
     for key in raw:
         if key not in LAB_KEYS:
             raise TriageInputError(join(where, str(key)), f"unknown field (expected {', '.join(LAB_KEYS)})")
@@ -522,25 +574,26 @@ def _lab_error(raw: Mapping[Any, Any], labs: Mapping[str, LabDef], where: str) -
     )
 
 
-def _parse_vitals(data: object, policy: TriagePolicy, path: str) -> Mapping[str, Decimal]:
+def _parse_vitals(data: object, policy: TriagePolicy, parent: str) -> Mapping[str, Decimal]:
     if data is None:
         return MappingProxyType({})
-    if not isinstance(data, Mapping):
+    path = join(parent, "vitals")
+    if type(data) is not dict and not isinstance(data, Mapping):
         raise TriageInputError(path, f"expected an object of vital signs, got {describe(data)}")
     vitals = policy.grading.vitals
     result: dict[str, Decimal] = {}
     for name, raw in data.items():
-        where = join(path, str(name))
         vital = vitals.get(name)
         if vital is None:
+            where = join(path, str(name))
             raise TriageInputError(where, f"unknown vital sign (expected {', '.join(vitals)})")
-        if raw is None:
+        value = _number(raw, path, name)
+        if value is None:
             continue
-        value = as_decimal(raw, where)
         low, high = vital.plausible
         if not low <= value <= high:
             raise TriageInputError(
-                where, f"{value} {vital.unit} is implausible (expected {low}–{high} {vital.unit})"
+                join(path, name), f"{value} {vital.unit} is implausible (expected {low}–{high} {vital.unit})"
             )
         result[name] = value
     return MappingProxyType(result)
@@ -569,17 +622,25 @@ def triage(assessment: Assessment, *, policy: TriagePolicy | None = None) -> Tri
     # 1. PRO composite grades, by term number; presence items and GP5 reported
     pro = assessment.pro
     term_of_var, terms = library.term_of_var, library.terms
-    touched: set[int] = set()
+    first_items = library.first_items
+    touched: set[int] = set()  # terms with an answer that can matter: not a first item answered 0
     for var, value in pro.items():
+        if value == 0 and var in first_items:  # zero-imputation: composite 0, nothing to grade
+            continue
         number = term_of_var.get(var)
         if number is not None:
             touched.add(number)
         elif value is not None:
-            item = library.items[var]
-            reported.append(ReportedItem(var, _reported_label(library, item.term, item.label), value))
+            reported.append(ReportedItem(var, library.reported_labels[var], value))
+    pro_get = pro.get
     for number in sorted(touched):
         term = terms[number]
-        grade = grade_values(term, tuple(map(pro.get, term.items)))
+        items = term.items
+        first = pro_get(items[0])
+        if first == 0:  # a later item answered after a first 0: still composite 0 (zero-imputation)
+            continue
+        values = (first,) if len(items) == 1 else tuple(map(pro_get, items))
+        grade = None if None in values else term.table[cast(tuple[int, ...], values)]
         if grade is not None:
             term_grades[number] = grade
             if grade >= 1:
@@ -594,7 +655,7 @@ def triage(assessment: Assessment, *, policy: TriagePolicy | None = None) -> Tri
     # 2. labs, in input order; 3. vitals, in table order
     for lab in assessment.labs:
         definition = grading.labs[lab.code]
-        grade = grade_lab(definition, lab.value, uln=lab.uln, lln=lab.lln)
+        grade = definition.grade(lab.value, lab.uln, lab.lln)
         if grade >= 1:
             findings.append(Finding("lab", lab.code, definition.label, grade))
     for name, vital in grading.vitals.items():
@@ -607,7 +668,7 @@ def triage(assessment: Assessment, *, policy: TriagePolicy | None = None) -> Tri
     red_flags = tuple(
         RedFlag(flag.code, flag.label)
         for flag in policy.red_flags
-        if all(_holds(cond, assessment, term_grades) for cond in flag.conditions)
+        if all(_holds(cond, assessment, term_grades, library) for cond in flag.conditions)
     )
 
     # 5. max grade and level
@@ -629,21 +690,24 @@ def triage(assessment: Assessment, *, policy: TriagePolicy | None = None) -> Tri
         up_to = policy.hold_exempt_up_to.get(finding.code)
         if exempt and (up_to is None or finding.grade <= up_to):
             continue
-        hold.append(Reason(finding.code, _graded(finding)))
+        hold.append(Reason(finding.code, finding.label, finding.grade))
     if policy.hold_on_red_flag:
         hold.extend(Reason(flag.code, flag.label) for flag in red_flags)
 
     # 7. discontinuation review
     review: list[Reason] = []
-    components = policy.regimen_components(assessment.regimen) if assessment.labs else ()
-    for limit in policy.lab_limits:
-        multiple, origin = policy._multiple(limit, components)
-        for lab in assessment.labs:
-            if lab.code not in limit.codes or lab.uln is None:
-                continue
-            if lab.value > multiple * lab.uln:
-                review.append(Reason(lab.code, _above(grading.labs[lab.code].label, multiple, origin)))
-    review.extend(Reason(f.code, _graded(f)) for f in findings if f.grade >= policy.discontinuation_min_grade)
+    if assessment.labs:
+        for limit, (multiple, origin) in zip(
+            policy.lab_limits, policy.multiples(assessment.regimen), strict=True
+        ):
+            for lab in assessment.labs:
+                if lab.code not in limit.codes or lab.uln is None:
+                    continue
+                if lab.value > multiple * lab.uln:
+                    review.append(Reason(lab.code, _above(grading.labs[lab.code].label, multiple, origin)))
+    review.extend(
+        Reason(f.code, f.label, f.grade) for f in findings if f.grade >= policy.discontinuation_min_grade
+    )
 
     return TriageResult(
         policy=policy.id,
@@ -672,11 +736,16 @@ def triage_document(
     data: object, *, policy: TriagePolicy | None = None
 ) -> dict[str, Any] | list[dict[str, Any]]:
     """A.1 on parsed JSON: an object gives one output object, an array one output object per item in the same
-    order. The whole document is validated before anything is graded (refused as a whole)."""
+    order. Refused as a whole: the first invalid item raises and nothing is returned.
+
+    The batch is streamed item by item (validate, grade, serialise) so that the intermediate objects die
+    young; since the engine is pure, this is indistinguishable from validating everything first."""
     policy = policy or load_policy()
     if isinstance(data, list):
-        assessments = parse_assessments(data, policy=policy)
-        return [result_to_json(r) for r in triage_many(assessments, policy=policy)]
+        return [
+            result_to_json(triage(parse_assessment(item, policy=policy, path=f"[{i}]"), policy=policy))
+            for i, item in enumerate(data)
+        ]
     if isinstance(data, Mapping):
         return result_to_json(triage(parse_assessment(data, policy=policy), policy=policy))
     raise TriageInputError(
@@ -720,29 +789,24 @@ def result_to_json(result: TriageResult) -> dict[str, Any]:
 # ------------------------------------------------------------------------------------------- helpers
 
 
-def _holds(cond: Condition, assessment: Assessment, term_grades: Mapping[int, int]) -> bool:
+def _holds(
+    cond: Condition, assessment: Assessment, term_grades: Mapping[int, int], library: ItemLibrary
+) -> bool:
     test = OPERATORS[cond.op]
     if cond.kind == "vital":
         value = assessment.vitals.get(cond.key)
         return value is not None and test(value, cond.value)
     if cond.kind == "lab":
         return any(lab.code == cond.key and test(lab.value, cond.value) for lab in assessment.labs)
-    grade = term_grades.get(int(cond.key))
+    number = int(cond.key)
+    grade = term_grades.get(number)
+    if grade is None:  # not among the graded non-zero terms: zero-imputed, not graded or not asked
+        grade = composite_grade(library.terms[number], assessment.pro).grade
     return grade is not None and test(Decimal(grade), cond.value)
 
 
 def _most_urgent(a: Level, b: Level) -> Level:
     return a if LEVELS.index(a) <= LEVELS.index(b) else b
-
-
-def _reported_label(library: ItemLibrary, term: int | None, item_label: Label) -> Label:
-    if term is not None and term in library.presence_terms:
-        return library.presence_terms[term]
-    return item_label
-
-
-def _graded(finding: Finding) -> Label:
-    return Label(f"{finding.label.fr} : grade {finding.grade}", f"{finding.label.en}: grade {finding.grade}")
 
 
 def _above(label: Label, multiple: Decimal, origin: str | None) -> Label:
@@ -755,6 +819,8 @@ def _above(label: Label, multiple: Decimal, origin: str | None) -> Label:
 
 
 def _unique(reasons: Sequence[Reason]) -> tuple[Reason, ...]:
+    if len(reasons) < 2:
+        return tuple(reasons)
     seen: dict[str, Reason] = {}
     for reason in reasons:
         seen.setdefault(reason.code, reason)

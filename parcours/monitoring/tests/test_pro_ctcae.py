@@ -47,10 +47,15 @@ def published_grade(attributes: tuple[str, ...], values: tuple[int, ...]) -> int
     if values[0] == 0:
         return 0
     if len(values) == 1:
-        return {("frq",): F_ONLY, ("sev",): S_ONLY, ("int",): I_ONLY}[attributes][values[0]]
+        single: dict[tuple[str, ...], list[int]] = {("frq",): F_ONLY, ("sev",): S_ONLY, ("int",): I_ONLY}
+        return single[attributes][values[0]]
     if len(values) == 2:
-        table = {("frq", "sev"): F_X_S, ("frq", "int"): F_X_I, ("sev", "int"): S_X_I}[attributes]
-        return table[values[0] - 1][values[1]]
+        double: dict[tuple[str, ...], list[list[int]]] = {
+            ("frq", "sev"): F_X_S,
+            ("frq", "int"): F_X_I,
+            ("sev", "int"): S_X_I,
+        }
+        return double[attributes][values[0] - 1][values[1]]
     return F_S_I[values[0]][values[1]][values[2]]
 
 
