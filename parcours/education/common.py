@@ -40,7 +40,9 @@ def require_aware(value: object, field_name: str) -> datetime:
     if not isinstance(value, datetime):
         raise InputError(f"{field_name}: expected a datetime, got {type(value).__name__}")
     if value.tzinfo is None or value.utcoffset() is None:
-        raise InputError(f"{field_name}: expected an aware datetime (with a time zone), got {value.isoformat()}")
+        raise InputError(
+            f"{field_name}: expected an aware datetime (with a time zone), got {value.isoformat()}"
+        )
     return value
 
 

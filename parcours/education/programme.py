@@ -148,7 +148,12 @@ class UnlockRule:
 
     @property
     def is_empty(self) -> bool:
-        return self.states is None and self.s1_week_gte is None and self.min_days_in_state is None and not self.after
+        return (
+            self.states is None
+            and self.s1_week_gte is None
+            and self.min_days_in_state is None
+            and not self.after
+        )
 
 
 @dataclass(frozen=True)
@@ -293,7 +298,9 @@ def _parse_question(data: object, path: str, module_text: str) -> Question:
             raise DataError(f"{where}: duplicate correct choice {cid!r}")
         correct.append(cid)
     if kind == "single" and len(correct) != 1:
-        raise DataError(f"{path}.correct: a single-choice question has exactly one correct choice, got {len(correct)}")
+        raise DataError(
+            f"{path}.correct: a single-choice question has exactly one correct choice, got {len(correct)}"
+        )
     revisit = label(o["revisit"], f"{path}.revisit")
     sections = section_titles(module_text)
     if revisit.fr not in sections:
@@ -338,7 +345,9 @@ def _parse_unlock(data: object, path: str, states: Mapping[str, PathwayStateRef]
         for i, state in enumerate(lst(o["states"], f"{path}.states", non_empty=True)):
             where = f"{path}.states[{i}]"
             if state not in states:
-                raise DataError(f"{where}: unknown pathway state {state!r} (expected one of {', '.join(states)})")
+                raise DataError(
+                    f"{where}: unknown pathway state {state!r} (expected one of {', '.join(states)})"
+                )
             if state in ids:
                 raise DataError(f"{where}: duplicate state {state!r}")
             ids.append(state)
@@ -371,7 +380,18 @@ def _parse_module(
     o = obj(
         data,
         path,
-        ("id", "title", "summary", "file", "audience", "delivery", "duration_minutes", "source", "unlock", "quiz"),
+        (
+            "id",
+            "title",
+            "summary",
+            "file",
+            "audience",
+            "delivery",
+            "duration_minutes",
+            "source",
+            "unlock",
+            "quiz",
+        ),
         ("notes",),
     )
     ident = _id(o["id"], f"{path}.id")
@@ -514,7 +534,9 @@ def builtin_modules_dir() -> Traversable:
     return resources.files(MODULES_PACKAGE)
 
 
-def load_programme_text(text: str, origin: str = "<string>", *, modules_dir: Traversable | None = None) -> Programme:
+def load_programme_text(
+    text: str, origin: str = "<string>", *, modules_dir: Traversable | None = None
+) -> Programme:
     """Parse JSON text into a programme; errors are prefixed with ``origin``."""
     data = load_json(text, origin)
     try:
@@ -544,9 +566,13 @@ def load_builtin_programmes() -> dict[tuple[str, int], Programme]:
             programme = load_programme_text(entry.read_text(encoding="utf-8"), entry.name)
             expected = f"{programme.key}.v{programme.version}.json"
             if entry.name != expected:
-                raise DataError(f"{entry.name}: file name must be {expected!r} (key and version of its content)")
+                raise DataError(
+                    f"{entry.name}: file name must be {expected!r} (key and version of its content)"
+                )
             if programme.ident in found:  # pragma: no cover - impossible with the file-name rule above
-                raise DataError(f"{entry.name}: {programme.key} v{programme.version} already in {origins[programme.ident]}")
+                raise DataError(
+                    f"{entry.name}: {programme.key} v{programme.version} already in {origins[programme.ident]}"
+                )
             found[programme.ident] = programme
             origins[programme.ident] = entry.name
         _BUILTIN_CACHE = found
