@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from email.utils import parseaddr
 from pathlib import Path
+from typing import NamedTuple
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -32,6 +34,7 @@ INSTALLED_APPS = [
     "parcours.core",
     "parcours.accounts",
     "parcours.audit",
+    "parcours.notifications",
     "parcours.patients",
     "parcours.pathways",
     "parcours.logistics",
@@ -132,6 +135,7 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
+
 # Background work (ADR 0005): Huey. Embedded default: a SQLite file next to the database; set
 # PARCOURS_REDIS_URL (redis://host:6379/0) to share the queue between machines. PARCOURS_TASKS_IMMEDIATE runs
 # tasks inline (tests).
@@ -149,6 +153,76 @@ def _huey() -> object:
 
 
 HUEY = _huey()
+
+
+# Outgoing e-mail and SMS (ADR 0006). With PARCOURS_SMTP_HOST unset, nothing leaves the machine: e-mails are
+# written as files under var/mail/ (Django's file backend) and SMS as JSON lines under var/sms/.
+# PARCOURS_SMTP_TLS: starttls (default, port 587), ssl (implicit TLS, port 465) or none (a relay on a
+# trusted network, port 25). The password may come from PARCOURS_SMTP_PASSWORD_FILE.
+class _Email(NamedTuple):
+    backend: str
+    host: str
+    port: int
+    user: str
+    password: str
+    use_tls: bool
+    use_ssl: bool
+    from_email: str
+
+
+_SMTP_DEFAULT_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
+
+
+def _email() -> _Email:
+    from django.core.exceptions import ValidationError
+    from django.core.validators import validate_email
+
+    from_email = env_str("PARCOURS_MAIL_FROM", "Parcours <ne-pas-repondre@parcours.localhost>")
+    _name, address = parseaddr(from_email)
+    try:
+        validate_email(address)
+    except ValidationError as exc:
+        raise ImproperlyConfigured(
+            f"PARCOURS_MAIL_FROM: expected an address (or 'Name <address>'), got {from_email!r}"
+        ) from exc
+    host = env_str("PARCOURS_SMTP_HOST", "").strip()
+    user = env_str("PARCOURS_SMTP_USER", "")
+    password = env_str("PARCOURS_SMTP_PASSWORD", "")
+    tls = env_str("PARCOURS_SMTP_TLS", "starttls").strip().lower()
+    if tls not in _SMTP_DEFAULT_PORTS:
+        raise ImproperlyConfigured(f"PARCOURS_SMTP_TLS: expected starttls, ssl or none, got {tls!r}")
+    raw_port = env_str("PARCOURS_SMTP_PORT", "").strip()
+    if raw_port:
+        if not raw_port.isdigit() or not 0 < int(raw_port) < 65536:
+            raise ImproperlyConfigured(f"PARCOURS_SMTP_PORT: expected a port number, got {raw_port!r}")
+        port = int(raw_port)
+    else:
+        port = _SMTP_DEFAULT_PORTS[tls]
+    if bool(user) != bool(password):
+        raise ImproperlyConfigured("PARCOURS_SMTP_USER and PARCOURS_SMTP_PASSWORD go together")
+    if not host:
+        if user or raw_port:
+            raise ImproperlyConfigured("PARCOURS_SMTP_PORT/USER/PASSWORD need PARCOURS_SMTP_HOST")
+        backend = "django.core.mail.backends.filebased.EmailBackend"
+    else:
+        backend = "django.core.mail.backends.smtp.EmailBackend"
+    return _Email(backend, host, port, user, password, tls == "starttls", tls == "ssl", from_email)
+
+
+_EMAIL = _email()
+EMAIL_BACKEND = _EMAIL.backend
+EMAIL_FILE_PATH = str(VAR_DIR / "mail")
+EMAIL_HOST = _EMAIL.host or "localhost"
+EMAIL_PORT = _EMAIL.port
+EMAIL_HOST_USER = _EMAIL.user
+EMAIL_HOST_PASSWORD = _EMAIL.password
+EMAIL_USE_TLS = _EMAIL.use_tls
+EMAIL_USE_SSL = _EMAIL.use_ssl
+EMAIL_TIMEOUT = 30  # seconds: a hung relay must not hold a worker forever (the outbox retries)
+DEFAULT_FROM_EMAIL = SERVER_EMAIL = _EMAIL.from_email
+# SMS: a class with send(*, to, body, reference) -> provider id (parcours.notifications.channels.SmsGateway).
+PARCOURS_SMS_GATEWAY = env_str("PARCOURS_SMS_GATEWAY", "parcours.notifications.channels.LogSmsGateway")
+PARCOURS_SMS_DIR = VAR_DIR / "sms"
 
 # The audit table refuses UPDATE/DELETE through database triggers. Only browser tests, whose database is
 # flushed between tests, turn this off (their own pytest run); production must keep it on.

@@ -13,3 +13,6 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Outgoing messages stay in memory (django.core.mail.outbox); SMS go to a throw-away log directory.
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+PARCOURS_SMS_DIR = VAR_DIR / "test" / "sms"  # noqa: F405

@@ -1,0 +1,394 @@
+"""Writes of the outbox: enqueue (idempotent), send (claimed), re-queue due and stuck rows, re-queue by hand.
+
+Sending is at-least-once: a row is claimed (one transaction), delivered outside any transaction (network
+I/O must not hold the database), then its outcome is recorded (a second transaction). A worker that dies
+in between leaves the row in ``sending``; the sweep takes it back after ``STUCK_AFTER``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils.translation import gettext as _
+
+from parcours.accounts.models import User
+from parcours.audit.services import audit_record
+from parcours.core import clock
+from parcours.core.errors import Conflict, NotFound, ValidationFailed
+from parcours.notifications import channels, rules
+from parcours.notifications.enums import Channel, NotificationStatus
+from parcours.notifications.models import Notification, NotificationAttachment
+
+logger = logging.getLogger(__name__)
+
+S = NotificationStatus
+MAX_ATTACHMENTS_BYTES = 5 * 1024 * 1024  # small PDFs; SMTP relays often refuse more than 10 MB once encoded
+SMS_MAX_LENGTH = 640  # about four concatenated SMS
+SWEEP_BATCH = 500
+ERROR_MAX_LENGTH = 2000
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content: bytes
+    content_type: str = "application/pdf"
+
+
+def _attachments(raw: Iterable[Attachment | tuple[str, bytes, str]]) -> list[Attachment]:
+    return [item if isinstance(item, Attachment) else Attachment(*item) for item in raw]
+
+
+def _validate(
+    *,
+    channel: str,
+    to: str,
+    subject: str,
+    body: str,
+    html: str | None,
+    idempotency_key: str,
+    attachments: Sequence[Attachment],
+) -> tuple[str, dict[str, list[str]]]:
+    """Return the normalised address and the errors by field."""
+    errors: dict[str, list[str]] = {}
+    address = (to or "").strip()
+    if channel == Channel.EMAIL:
+        try:
+            validate_email(address)
+        except ValidationError:
+            errors["to"] = [_("Adresse e-mail invalide : « %(to)s ».") % {"to": to}]
+        else:
+            local, _at, domain = address.rpartition("@")
+            address = f"{local}@{domain.lower()}"
+        if not subject.strip():
+            errors["subject"] = [_("L'objet de l'e-mail est obligatoire.")]
+    elif channel == Channel.SMS:
+        number = rules.french_mobile_e164(address)
+        if number is None:
+            errors["to"] = [
+                _("Numéro de mobile français invalide : « %(to)s » (attendu : 06…, 07… ou +33 6…, +33 7…).")
+                % {"to": to}
+            ]
+        else:
+            address = number
+        if len(body) > SMS_MAX_LENGTH:
+            errors["body"] = [
+                _("Un SMS compte au plus %(max)d caractères (ici %(n)d).")
+                % {"max": SMS_MAX_LENGTH, "n": len(body)}
+            ]
+        if html:
+            errors["html"] = [_("Un SMS n'a pas de version HTML.")]
+        if attachments:
+            errors["attachments"] = [_("Un SMS ne peut pas porter de pièce jointe.")]
+    else:
+        errors["channel"] = [_("Canal inconnu : « %(channel)s ».") % {"channel": channel}]
+    if "\n" in subject or "\r" in subject:
+        errors.setdefault("subject", []).append(_("L'objet tient sur une ligne."))
+    if len(subject) > 255:
+        errors.setdefault("subject", []).append(_("L'objet compte au plus 255 caractères."))
+    if not body.strip():
+        errors.setdefault("body", []).append(_("Le texte du message est obligatoire."))
+    key = idempotency_key.strip()
+    if not key or len(key) > 200:
+        errors["idempotency_key"] = [_("La clé d'idempotence est obligatoire (200 caractères au plus).")]
+    for attachment in attachments:
+        name = attachment.filename
+        if not name or len(name) > 200 or any(c in name for c in "/\\\r\n"):
+            errors.setdefault("attachments", []).append(
+                _("Nom de pièce jointe invalide : « %(name)s ».") % {"name": name}
+            )
+        if not isinstance(attachment.content, bytes | bytearray):
+            errors.setdefault("attachments", []).append(
+                _("Le contenu de « %(name)s » doit être binaire.") % {"name": name}
+            )
+    if sum(len(a.content) for a in attachments) > MAX_ATTACHMENTS_BYTES:
+        errors.setdefault("attachments", []).append(
+            _("Les pièces jointes dépassent %(mb)d Mo.") % {"mb": MAX_ATTACHMENTS_BYTES // (1024 * 1024)}
+        )
+    return address, errors
+
+
+def _existing(idempotency_key: str) -> Notification | None:
+    return Notification.objects.filter(idempotency_key=idempotency_key).first()
+
+
+def _same_target(existing: Notification, *, channel: str, to: str) -> Notification:
+    """The same key for another recipient is a caller's bug that would lose a message: refuse it."""
+    if existing.channel != channel or existing.to != to:
+        raise Conflict(
+            _("La clé d'idempotence « %(key)s » a déjà servi pour un autre destinataire.")
+            % {"key": existing.idempotency_key}
+        )
+    return existing
+
+
+def _queue_send(notification_id: int) -> None:
+    from parcours.notifications.tasks import notification_send_task
+
+    transaction.on_commit(lambda: notification_send_task(notification_id))
+
+
+@transaction.atomic
+def notification_enqueue(
+    *,
+    channel: str,
+    to: str,
+    subject: str,
+    body: str,
+    idempotency_key: str,
+    html: str | None = None,
+    attachments: Iterable[Attachment | tuple[str, bytes, str]] = (),
+    recipient: User | None = None,
+    patient_id: int | None = None,
+    actor: User | None = None,
+) -> Notification:
+    """Put one message in the outbox and queue its sending once the caller's transaction commits.
+
+    Idempotent: a key already used returns its row unchanged and queues nothing (the row goes on with its
+    own life: sent, retried or dead). Raises ``ValidationFailed`` (nothing written) on a bad address or
+    message, ``Conflict`` when the key was used for another channel or address.
+    """
+    files = _attachments(attachments)
+    address, errors = _validate(
+        channel=channel,
+        to=to,
+        subject=subject,
+        body=body,
+        html=html,
+        idempotency_key=idempotency_key,
+        attachments=files,
+    )
+    if errors:
+        raise ValidationFailed(
+            _("La notification n'a pas été créée : corrigez les champs signalés."), field_errors=errors
+        )
+    key = idempotency_key.strip()
+    existing = _existing(key)
+    if existing is not None:
+        return _same_target(existing, channel=channel, to=address)
+    now = clock.now()
+    try:
+        with transaction.atomic():  # a savepoint: losing the race on the unique key leaves the caller's work
+            notification = Notification.objects.create(
+                channel=channel,
+                to=address,
+                recipient=recipient,
+                subject=subject.strip(),
+                body=body,
+                html=html or "",
+                idempotency_key=key,
+                status=S.PENDING,
+                next_attempt_at=now,
+                patient_id=patient_id,
+                created_by=actor,
+            )
+            NotificationAttachment.objects.bulk_create(
+                NotificationAttachment(
+                    notification=notification,
+                    filename=a.filename,
+                    content_type=a.content_type,
+                    content=bytes(a.content),
+                    size=len(a.content),
+                )
+                for a in files
+            )
+    except IntegrityError:
+        winner = _existing(key)
+        if winner is None:
+            raise
+        return _same_target(winner, channel=channel, to=address)
+    audit_record(
+        actor=actor,
+        action="create",
+        object_type="notification",
+        object_id=str(notification.external_id),
+        patient_id=patient_id,
+        detail={
+            "notification": channel,
+            "to": address,
+            "idempotency_key": key,
+            "attachments": [a.filename for a in files],
+        },
+    )
+    _queue_send(notification.pk)
+    return notification
+
+
+def _claim(notification_id: int) -> int | None:
+    """Take the row for this worker; return the attempt number, or None if it is not ours to send
+    (already sent, being sent by another worker, dead, or not due yet)."""
+    now = clock.now()
+    with transaction.atomic():
+        claimed = Notification.objects.filter(
+            pk=notification_id, status__in=[S.PENDING, S.FAILED], next_attempt_at__lte=now
+        ).update(
+            status=S.SENDING,
+            claimed_at=now,
+            next_attempt_at=None,
+            attempts=F("attempts") + 1,
+            updated_at=now,
+        )
+    if claimed != 1:
+        return None
+    return Notification.objects.values_list("attempts", flat=True).get(pk=notification_id)
+
+
+def _audit_outcome(notification: Notification, event: str, **detail: Any) -> None:
+    audit_record(
+        actor=None,
+        action="update",
+        object_type="notification",
+        object_id=str(notification.external_id),
+        patient_id=notification.patient_id,
+        detail={"notification": notification.channel, "event": event, "to": notification.to, **detail},
+    )
+
+
+def _record_sent(notification: Notification, *, attempt: int, provider_id: str) -> None:
+    now = clock.now()
+    with transaction.atomic():
+        # Recorded even if the sweep took the row back meanwhile (a very slow server): it did leave.
+        Notification.objects.filter(pk=notification.pk).exclude(status=S.SENT).update(
+            status=S.SENT,
+            sent_at=now,
+            claimed_at=None,
+            next_attempt_at=None,
+            provider_message_id=provider_id[:255],
+            last_error="",
+            updated_at=now,
+        )
+        _audit_outcome(notification, "sent", attempt=attempt, provider_message_id=provider_id[:255])
+
+
+def _record_failure(notification: Notification, *, attempt: int, error: str, permanent: bool) -> None:
+    now = clock.now()
+    delay = None if permanent else rules.retry_delay(attempt)
+    status = S.DEAD if delay is None else S.FAILED
+    with transaction.atomic():
+        updated = Notification.objects.filter(pk=notification.pk, status=S.SENDING, attempts=attempt).update(
+            status=status,
+            claimed_at=None,
+            next_attempt_at=None if delay is None else now + delay,
+            last_error=error[:ERROR_MAX_LENGTH],
+            updated_at=now,
+        )
+        if updated != 1:
+            return  # the sweep took the row back meanwhile; it owns the next step
+        _audit_outcome(notification, status, attempt=attempt, error=error[:ERROR_MAX_LENGTH])
+    if status == S.DEAD:
+        logger.error(
+            "notification %s (%s to %s) given up after %d attempt(s): %s",
+            notification.external_id,
+            notification.channel,
+            notification.to,
+            attempt,
+            error,
+        )
+    else:
+        logger.warning("notification %s attempt %d failed: %s", notification.external_id, attempt, error)
+
+
+def notification_send(*, notification_id: int) -> Notification:
+    """Send one outbox row if it is due and nobody else is sending it; record the outcome.
+
+    Safe to call any number of times, from any number of workers: only the worker whose conditional
+    update claims the row sends it. Returns the row as it stands afterwards.
+    """
+    attempt = _claim(notification_id)
+    if attempt is None:
+        try:
+            return Notification.objects.get(pk=notification_id)
+        except Notification.DoesNotExist as exc:
+            raise NotFound(_("Notification introuvable.")) from exc
+    notification = Notification.objects.get(pk=notification_id)
+    try:
+        provider_id = channels.deliver(notification)
+    except channels.DeliveryError as exc:
+        permanent = isinstance(exc, channels.PermanentDeliveryError)
+        _record_failure(notification, attempt=attempt, error=str(exc), permanent=permanent)
+    except Exception as exc:  # a bug or an unexpected answer in a channel: retried, never lost
+        logger.exception("notification %s: unexpected error while sending", notification.external_id)
+        _record_failure(notification, attempt=attempt, error=f"{type(exc).__name__}: {exc}", permanent=False)
+    else:
+        _record_sent(notification, attempt=attempt, provider_id=provider_id)
+    notification.refresh_from_db()
+    return notification
+
+
+@transaction.atomic
+def notification_requeue_due(*, limit: int = SWEEP_BATCH) -> list[int]:
+    """The periodic sweep: take back rows left in ``sending`` by a dead worker, then queue every row that is
+    due (retries, and pending rows whose first task was lost). Returns the ids queued."""
+    now = clock.now()
+    stuck = list(
+        Notification.objects.filter(status=S.SENDING, claimed_at__lt=now - rules.STUCK_AFTER).order_by(
+            "claimed_at"
+        )[:limit]
+    )
+    for notification in stuck:
+        give_up = notification.attempts >= rules.MAX_ATTEMPTS
+        status = S.DEAD if give_up else S.FAILED
+        error = f"worker stopped while sending (claimed at {notification.claimed_at:%Y-%m-%d %H:%M:%S%z}); delivery unknown"
+        updated = Notification.objects.filter(
+            pk=notification.pk, status=S.SENDING, claimed_at=notification.claimed_at
+        ).update(
+            status=status,
+            claimed_at=None,
+            next_attempt_at=None if give_up else now,
+            last_error=error,
+            updated_at=now,
+        )
+        if updated == 1:
+            _audit_outcome(notification, f"{status}_after_stuck", attempt=notification.attempts, error=error)
+            log = logger.error if give_up else logger.warning
+            log("notification %s: %s", notification.external_id, error)
+    due = list(
+        Notification.objects.filter(
+            Q(status=S.FAILED, next_attempt_at__lte=now)
+            | Q(status=S.PENDING, next_attempt_at__lte=now - rules.PENDING_GRACE)
+        )
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for pk in due:
+        _queue_send(pk)
+    return due
+
+
+@transaction.atomic
+def notification_requeue(*, actor: User | None, notification_id: int) -> Notification:
+    """Give a row a fresh series of attempts now (administrator's action on a dead or failed row)."""
+    try:
+        notification = Notification.objects.select_for_update().get(pk=notification_id)
+    except Notification.DoesNotExist as exc:
+        raise NotFound(_("Notification introuvable.")) from exc
+    now = clock.now()
+    if notification.status == S.SENT:
+        raise Conflict(_("Cette notification a déjà été envoyée."))
+    if notification.status == S.SENDING and (
+        notification.claimed_at is None or notification.claimed_at >= now - rules.STUCK_AFTER
+    ):
+        raise Conflict(_("Cette notification est en cours d'envoi."))
+    previous = {"previous_status": notification.status, "previous_attempts": notification.attempts}
+    notification.status = S.PENDING
+    notification.attempts = 0
+    notification.claimed_at = None
+    notification.next_attempt_at = now
+    notification.save(update_fields=["status", "attempts", "claimed_at", "next_attempt_at", "updated_at"])
+    audit_record(
+        actor=actor,
+        action="update",
+        object_type="notification",
+        object_id=str(notification.external_id),
+        patient_id=notification.patient_id,
+        detail={"notification": notification.channel, "event": "requeued", "to": notification.to, **previous},
+    )
+    _queue_send(notification.pk)
+    return notification
