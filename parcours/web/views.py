@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -246,6 +247,30 @@ def _flash_error(request: HttpRequest, exc: DomainError) -> None:
     messages.error(request, text)
 
 
+def _submit(
+    request: HttpRequest,
+    patient: Patient,
+    form: Any,
+    action: Callable[[dict[str, Any]], object],
+    *,
+    anchor: str,
+    failed: str,
+    done: str = "",
+) -> HttpResponse:
+    """The shared shape of the patient page's small forms: check the input, call one service, come back."""
+    if not form.is_valid():
+        messages.error(request, failed % {"e": form.errors.as_text()})
+        return _back(patient, anchor)
+    try:
+        action(form.cleaned_data)
+    except DomainError as exc:
+        _flash_error(request, exc)
+    else:
+        if done:
+            messages.success(request, done)
+    return _back(patient, anchor)
+
+
 @login_required
 @require_POST
 def pathway_transition(request: HttpRequest, patient_id: str, key: str, transition_id: str) -> HttpResponse:
@@ -305,17 +330,15 @@ def checklist_toggle(request: HttpRequest, patient_id: str, step_id: str) -> Htt
 @require_POST
 def consent_add(request: HttpRequest, patient_id: str) -> HttpResponse:
     patient = _patient(request, patient_id, permission="consent.record")
-    form = forms.ConsentForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Consentement non enregistré : %(e)s") % {"e": form.errors.as_text()})
-        return _back(patient, "consentements")
-    try:
-        patient_services.consent_record(actor=_user(request), patient=patient, **form.cleaned_data)
-    except DomainError as exc:
-        _flash_error(request, exc)
-    else:
-        messages.success(request, _("Consentement enregistré."))
-    return _back(patient, "consentements")
+    return _submit(
+        request,
+        patient,
+        forms.ConsentForm(request.POST),
+        lambda data: patient_services.consent_record(actor=_user(request), patient=patient, **data),
+        anchor="consentements",
+        failed=_("Consentement non enregistré : %(e)s"),
+        done=_("Consentement enregistré."),
+    )
 
 
 @login_required
@@ -341,70 +364,64 @@ def eligibility_assess(request: HttpRequest, patient_id: str) -> HttpResponse:
 @require_POST
 def had_request(request: HttpRequest, patient_id: str) -> HttpResponse:
     patient = _patient(request, patient_id, permission="had.request")
-    form = forms.HadRequestForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Demande non envoyée : %(e)s") % {"e": form.errors.as_text()})
-        return _back(patient, "had")
-    try:
-        patient_services.had_request_create(actor=_user(request), patient=patient, **form.cleaned_data)
-    except DomainError as exc:
-        _flash_error(request, exc)
-    else:
-        messages.success(request, _("Demande d'HAD envoyée."))
-    return _back(patient, "had")
+    return _submit(
+        request,
+        patient,
+        forms.HadRequestForm(request.POST),
+        lambda data: patient_services.had_request_create(actor=_user(request), patient=patient, **data),
+        anchor="had",
+        failed=_("Demande non envoyée : %(e)s"),
+        done=_("Demande d'HAD envoyée."),
+    )
 
 
 @login_required
 @require_POST
 def had_decide(request: HttpRequest, patient_id: str, request_id: str) -> HttpResponse:
     patient = _patient(request, patient_id, permission="had.validate")
-    form = forms.HadDecisionForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Décision non enregistrée : %(e)s") % {"e": form.errors.as_text()})
-        return _back(patient, "had")
-    try:
-        patient_services.had_request_decide(
+    return _submit(
+        request,
+        patient,
+        forms.HadDecisionForm(request.POST),
+        lambda data: patient_services.had_request_decide(
             actor=_user(request),
             patient=patient,
             request_id=request_id,
-            validate=form.cleaned_data["decision"] == "validate",
-            note=form.cleaned_data["note"],
-        )
-    except DomainError as exc:
-        _flash_error(request, exc)
-    else:
-        messages.success(request, _("Décision enregistrée."))
-    return _back(patient, "had")
+            validate=data["decision"] == "validate",
+            note=data["note"],
+        ),
+        anchor="had",
+        failed=_("Décision non enregistrée : %(e)s"),
+        done=_("Décision enregistrée."),
+    )
 
 
 @login_required
 @require_POST
 def caregiver_add(request: HttpRequest, patient_id: str) -> HttpResponse:
     patient = _patient(request, patient_id, for_write=True)
-    form = forms.CaregiverForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Aidant non ajouté : %(e)s") % {"e": form.errors.as_text()})
-        return _back(patient, "aidants")
-    try:
-        patient_services.caregiver_add(actor=_user(request), patient=patient, **form.cleaned_data)
-    except DomainError as exc:
-        _flash_error(request, exc)
-    return _back(patient, "aidants")
+    return _submit(
+        request,
+        patient,
+        forms.CaregiverForm(request.POST),
+        lambda data: patient_services.caregiver_add(actor=_user(request), patient=patient, **data),
+        anchor="aidants",
+        failed=_("Aidant non ajouté : %(e)s"),
+    )
 
 
 @login_required
 @require_POST
 def careteam_add(request: HttpRequest, patient_id: str) -> HttpResponse:
     patient = _patient(request, patient_id, permission="careteam.manage")
-    form = forms.CareTeamAddForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Membre non ajouté : %(e)s") % {"e": form.errors.as_text()})
-        return _back(patient, "equipe")
-    try:
-        patient_services.careteam_member_add(actor=_user(request), patient=patient, **form.cleaned_data)
-    except DomainError as exc:
-        _flash_error(request, exc)
-    return _back(patient, "equipe")
+    return _submit(
+        request,
+        patient,
+        forms.CareTeamAddForm(request.POST),
+        lambda data: patient_services.careteam_member_add(actor=_user(request), patient=patient, **data),
+        anchor="equipe",
+        failed=_("Membre non ajouté : %(e)s"),
+    )
 
 
 @login_required
