@@ -29,7 +29,7 @@ class SolveOptions:
     workers: int = 1  # parallel searches (processes); the best plan wins
     warm_start: Literal["auto", "greedy", "none"] = "auto"
     # Asked now and then during the search; True ends it early with the best plan found so far (the
-    # planner's "stop" button). Only the main search asks: parallel workers run to the time limit.
+    # planner's "stop" button). The main search asks; parallel workers are then stopped too.
     should_stop: Callable[[], bool] | None = None
 
 

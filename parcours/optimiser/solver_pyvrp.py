@@ -19,6 +19,14 @@ Mapping:
 
 Times are scaled to integers (seconds, or tenths for DIMACS-rounded Euclidean instances), rounding
 durations up and latest times down so that every PyVRP-feasible route is feasible with exact times.
+
+Search. Small plain days (< 200 visits, no bag: e.g. the Solomon benchmark) use PyVRP's ``solve`` with its
+defaults. Days with bags or of ≥ 200 visits use a *tuned* iterated local search (``_run_tuned``): our own
+granular neighbourhood (``neighbourhood``: skills- and pharmacy-aware), penalties scaled to our units, a
+larger prize, a short late-acceptance history and small perturbations, started from the greedy plan
+improved by an exhaustive local search whose visits are then made *required*. With ≥ 2 workers and
+≥ 400 visits the day is first cut into angular sectors searched in parallel (three passes, the sectors
+turned between passes), then the whole day is searched by parallel searches with different neighbourhoods.
 """
 
 from __future__ import annotations
@@ -41,6 +49,7 @@ from pyvrp import (
     Depot,
     Location,
     ProblemData,
+    RandomNumberGenerator,
     Route,
     Shipment,
     Solution,
@@ -49,7 +58,9 @@ from pyvrp import (
 )
 from pyvrp import solve as pyvrp_solve
 from pyvrp.constants import MAX_VALUE
-from pyvrp.search import NeighbourhoodParams
+from pyvrp.IteratedLocalSearch import IteratedLocalSearch, IteratedLocalSearchParams
+from pyvrp.PenaltyManager import PenaltyManager, PenaltyParams
+from pyvrp.search import OPERATORS, LocalSearch, PerturbationManager, PerturbationParams
 from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria, StoppingCriterion
 
 from parcours.optimiser.construct import greedy_rounds
@@ -105,13 +116,33 @@ class _Built:
     nurse_skills: list[frozenset[str]]  # the distinct nurse skill sets
 
 
-def build_problem(ctx: Context, visits: Sequence[Visit]) -> _Built:
+def build_problem(
+    ctx: Context, visits: Sequence[Visit], prize_factor: int = 10, nurses: Sequence[Nurse] | None = None
+) -> _Built:
     inst = ctx.instance
+    fleet = list(inst.nurses if nurses is None else nurses)
     table = ctx.table
     scale = _scale_for(ctx)
-    m = table.minutes
-    n_loc = len(table.points)
-    locations = [Location(x=float(p.x), y=float(p.y)) for p in table.points]
+    # Only the points this problem uses (a sector of the day uses about half), a nurse's home counted
+    # once when she starts and ends there: smaller matrices, faster search.
+    used: list[int] = [table.depot_index[d.id] for d in inst.depots]
+    loc_of: dict[int, int] = {i: k for k, i in enumerate(used)}
+    homes: dict[object, int] = {}
+    for n in fleet:
+        for old in (table.start_index[n.id], table.end_index[n.id]):
+            pt = table.points[old]
+            key = pt.key if inst.travel.kind == "matrix" else (pt.x, pt.y)
+            if key not in homes:
+                homes[key] = len(used)
+                used.append(old)
+            loc_of[old] = homes[key]
+    for v in visits:
+        loc_of[table.visit_index[v.id]] = len(used)
+        used.append(table.visit_index[v.id])
+    rows = np.array(used, dtype=np.int64)
+    m = table.minutes[np.ix_(rows, rows)]
+    n_loc = len(used)
+    locations = [Location(x=float(table.points[i].x), y=float(table.points[i].y)) for i in used]
 
     distance: IntMatrix = np.rint(m * scale).astype(np.int64)
     duration: IntMatrix = np.ceil(m * scale - 1e-6).astype(np.int64)
@@ -119,17 +150,17 @@ def build_problem(ctx: Context, visits: Sequence[Visit]) -> _Built:
     for d in inst.depots:
         pad = _up(d.pickup_min, scale)
         if pad:
-            col = table.depot_index[d.id]
+            col = loc_of[table.depot_index[d.id]]
             duration[:, col] += pad
             duration[col, col] = 0
 
     max_edge = int(distance.max()) if n_loc else 1
-    prize = 10 * max(max_edge, 1) + 1
+    prize = prize_factor * max(max_edge, 1) + 1
     big = int(min(MAX_VALUE // 4, 1000 * prize))
 
     # Nurses: identical nurses share a vehicle type.
     groups_by_key: dict[tuple[object, ...], list[Nurse]] = {}
-    for n in inst.nurses:
+    for n in fleet:
         groups_by_key.setdefault(_nurse_key(ctx, n), []).append(n)
     groups = list(groups_by_key.values())
 
@@ -149,7 +180,7 @@ def build_problem(ctx: Context, visits: Sequence[Visit]) -> _Built:
     dur_mats: list[IntMatrix] = []
     forbidden_sets: dict[tuple[int, ...], int] = {}
     for skills in skill_sets:
-        forbidden = tuple(table.visit_index[v.id] for v in visits if not v.skills <= skills)
+        forbidden = tuple(loc_of[table.visit_index[v.id]] for v in visits if not v.skills <= skills)
         if forbidden not in forbidden_sets:
             forbidden_sets[forbidden] = len(dist_mats)
             if forbidden:
@@ -167,9 +198,9 @@ def build_problem(ctx: Context, visits: Sequence[Visit]) -> _Built:
                 dur_mats.append(duration)
         profile_of[skills] = forbidden_sets[forbidden]
 
-    use_count = any(n.max_visits is not None for n in inst.nurses)
-    use_demand = any(n.capacity is not None for n in inst.nurses)
-    lscale = _load_scale(visits, inst.nurses)
+    use_count = any(n.max_visits is not None for n in fleet)
+    use_demand = any(n.capacity is not None for n in fleet)
+    lscale = _load_scale(visits, fleet)
 
     def load(v: Visit) -> list[int]:
         out: list[int] = []
@@ -193,8 +224,8 @@ def build_problem(ctx: Context, visits: Sequence[Visit]) -> _Built:
             VehicleType(
                 num_available=len(g),
                 capacity=capacity,
-                start_depot=depot_at(table.start_index[n.id]),
-                end_depot=depot_at(table.end_index[n.id]),
+                start_depot=depot_at(loc_of[table.start_index[n.id]]),
+                end_depot=depot_at(loc_of[table.end_index[n.id]]),
                 tw_early=_up(n.shift_start, scale),
                 tw_late=_down(n.shift_end, scale),
                 profile=profile_of[n.skills],
@@ -208,7 +239,7 @@ def build_problem(ctx: Context, visits: Sequence[Visit]) -> _Built:
     shipment_visits: list[str] = []
     depot_of_shipment: list[str] = []
     for v in visits:
-        loc = table.visit_index[v.id]
+        loc = loc_of[table.visit_index[v.id]]
         if v.bag is None:
             clients.append(
                 Client(
@@ -228,7 +259,7 @@ def build_problem(ctx: Context, visits: Sequence[Visit]) -> _Built:
             depot = ctx.depots[v.bag.depot]
             shipments.append(
                 Shipment(
-                    pickup_location=table.depot_index[depot.id],
+                    pickup_location=loc_of[table.depot_index[depot.id]],
                     delivery_location=loc,
                     pickup_tw_early=_up(v.bag.ready + depot.pickup_min, scale),
                     pickup_service_duration=0,
@@ -288,14 +319,15 @@ def initial_solution(built: _Built, rounds: dict[str, list[Action]]) -> Solution
 def neighbourhood(
     built: _Built, num_neighbours: int = 40, same_depot: int = 10, wait_weight: float = 0.2
 ) -> dict[Activity, list[Activity]]:
-    """A granular neighbourhood that knows about pharmacies and skills (days with bags).
+    """A granular neighbourhood that knows about pharmacies and skills (tuned search).
 
     PyVRP's default ranks activities by location, so the pick-ups of a pharmacy, which all share one
     location, fill each other's lists. Here every client and pick-up gets its ``num_neighbours`` nearest
     visits (clients and deliveries) by time-window-aware proximity (travel + ``wait_weight`` × waiting +
-    time warp, symmetrised, as in PyVRP), skipping pairs that no nurse is qualified for together, plus
-    the ``same_depot`` pick-ups of the same pharmacy nearest in time (bags worth collecting together),
-    plus, for a client, the pick-ups it may follow at a nearby pharmacy.
+    time warp, symmetrised, as in PyVRP), skipping pairs that no nurse is qualified for together. A
+    pick-up also gets the ``num_neighbours`` visits nearest its patient (the rounds that could carry the
+    bag) and the ``same_depot`` pick-ups of its pharmacy nearest in time (bags worth collecting together);
+    a client, the pick-ups it could follow at a pharmacy no farther than its farthest neighbour.
     """
     data = built.data
     dur = built.duration
@@ -393,21 +425,29 @@ def _pick(solution: Solution) -> _Picked:
     return (not solution.is_feasible(), missing, solution.distance(), routes)
 
 
-def _params(data: ProblemData) -> SolveParams:
-    """PyVRP's defaults, except a wider granular neighbourhood when there are bags.
+@dataclass(frozen=True, slots=True)
+class SearchConfig:
+    """Settings of the tuned search used for days with bags or of ≥ 200 visits (see ``_tuned``)."""
 
-    All the pick-ups of a pharmacy share one location, so with the default 50 nearest neighbours a pick-up
-    only "sees" other pick-ups and the search can hardly move bags between rounds. Adding the number of
-    pick-ups at the busiest pharmacy to the neighbourhood size restores ~50 real neighbours (measured on
-    the 850-visit day: travel −10 % at equal time).
-    """
-    if data.num_shipments == 0:
-        return SolveParams()
-    per_location: dict[int, int] = {}
-    for sh in data.shipments():
-        per_location[sh.pickup.location] = per_location.get(sh.pickup.location, 0) + 1
-    size = 50 + max(per_location.values())
-    return SolveParams(neighbourhood=NeighbourhoodParams(num_neighbours=size))
+    num_neighbours: int = 70  # visits per granular neighbour list (see ``neighbourhood``)
+    same_depot: int = 100  # pick-ups of the same pharmacy in a pick-up's list
+    history_length: int = 100  # late-acceptance history (PyVRP default 300: too slow to converge in 60 s)
+    max_perturbations: int = 5  # activities moved per perturbation (PyVRP default 25)
+
+
+# One configuration per parallel search: different neighbourhoods make the two searches diverge.
+WORKER_CONFIGS = (SearchConfig(), SearchConfig(num_neighbours=50, same_depot=60, history_length=40))
+TUNED_PRIZE_FACTOR = 100
+DECOMPOSE_FROM = 400  # visits; below, the whole day is searched at once
+DECOMPOSE_SHARE = 0.75  # of the time, spent on sectors before the whole-day search
+DECOMPOSE_PASSES = 3
+PLAIN_PRIZE_FACTOR = 10
+
+
+def _tuned(ctx: Context, visits: Sequence[Visit]) -> bool:
+    """Days with bags or of 200 visits or more get the tuned search; small plain VRPTW days keep PyVRP's
+    defaults (they are what the Solomon figures measure)."""
+    return len(visits) >= 200 or any(v.bag is not None for v in visits)
 
 
 class _AskCaller:
@@ -420,26 +460,261 @@ class _AskCaller:
         return self.should_stop()
 
 
-def _run(data: ProblemData, stop: StoppingCriterion, seed: int, initial: Solution | None) -> _Picked:
+def _local_search(
+    data: ProblemData,
+    rng: RandomNumberGenerator,
+    neighbours: dict[Activity, list[Activity]],
+    config: SearchConfig,
+) -> LocalSearch:
+    ls = LocalSearch(
+        data, rng, neighbours, PerturbationManager(PerturbationParams(1, config.max_perturbations))
+    )
+    for op in OPERATORS:
+        if op.supports(data):
+            ls.add_operator(op(data))
+    return ls
+
+
+def _require_planned(data: ProblemData, solution: Solution) -> tuple[ProblemData, Solution]:
+    """The problem with every visit of ``solution`` made *required*, and the solution in it.
+
+    ``solution`` is feasible, so the search keeps a feasible plan with all these visits and can no longer
+    drift towards plans that drop hard-to-place visits (which it then fails to re-insert); the visits it
+    lacks stay optional, with their prize.
+    """
+    planned: set[tuple[bool, int]] = set()
+    for route in solution.routes():
+        for act in route.schedule():
+            if act.is_client():
+                planned.add((True, act.idx))
+            elif act.is_pickup():
+                planned.add((False, act.idx))
+    clients = [
+        Client(
+            location=c.location,
+            delivery=c.delivery,
+            pickup=c.pickup,
+            service_duration=c.service_duration,
+            tw_early=c.tw_early,
+            tw_late=c.tw_late,
+            prize=c.prize,
+            required=(True, i) in planned,
+            name=c.name,
+        )
+        for i, c in enumerate(data.clients())
+    ]
+    shipments = [
+        Shipment(
+            pickup_location=sh.pickup.location,
+            delivery_location=sh.delivery.location,
+            pickup_tw_early=sh.pickup.tw_early,
+            pickup_tw_late=sh.pickup.tw_late,
+            pickup_service_duration=sh.pickup.service_duration,
+            delivery_tw_early=sh.delivery.tw_early,
+            delivery_tw_late=sh.delivery.tw_late,
+            delivery_service_duration=sh.delivery.service_duration,
+            amount=sh.amount,
+            prize=sh.prize,
+            required=(False, j) in planned,
+            name=sh.name,
+        )
+        for j, sh in enumerate(data.shipments())
+    ]
+    new = data.replace(clients=clients, shipments=shipments)
+    routes = [
+        Route(new, [Activity(a.type, a.idx) for a in r.schedule() if not a.is_depot()], r.vehicle_type())
+        for r in solution.routes()
+    ]
+    return new, Solution(new, routes)
+
+
+def _run_tuned(
+    built: _Built, stop: StoppingCriterion, seed: int, initial: Solution, config: SearchConfig
+) -> _Picked:
+    """Iterated local search with a bag-aware neighbourhood, penalties scaled to our units, a short
+    late-acceptance history and small perturbations, from the warm start improved by local search."""
+    data = built.data
+    rng = RandomNumberGenerator(seed=seed)
+    neighbours = neighbourhood(built, config.num_neighbours, config.same_depot)
+    ls = _local_search(data, rng, neighbours, config)
+    penalty = PenaltyParams(solutions_between_updates=100)
+    # PyVRP's initial penalties (50,000 per unit) are far too high for times in seconds: the search
+    # would never cross infeasible plans. One minute of lateness ≈ 100 minutes of travel; one visit too
+    # many ≈ a twentieth of a visit's prize.
+    prize = max((c.prize for c in data.clients()), default=0)
+    prize = max([prize, *(sh.prize for sh in data.shipments())])
+    tw = 100.0  # travel and time share one unit, so this holds for every scale
+    pm = PenaltyManager(([max(prize / 20, 1.0)] * data.num_load_dimensions, tw, tw), penalty)
+    start = ls(initial, pm.max_cost_evaluator(), exhaustive=True)
+    if start.is_feasible():
+        data, start = _require_planned(data, start)
+        ls = _local_search(data, rng, neighbours, config)
+    else:
+        start = initial
+    ils = IteratedLocalSearch(
+        data, pm, ls, start, IteratedLocalSearchParams(history_length=config.history_length)
+    )
+    return _pick(ils.run(stop, collect_stats=False).best)
+
+
+def _run(
+    built: _Built, stop: StoppingCriterion, seed: int, initial: Solution | None, config: SearchConfig | None
+) -> _Picked:
+    if config is not None and initial is not None:
+        return _run_tuned(built, stop, seed, initial, config)
     result = pyvrp_solve(
-        data,
+        built.data,
         stop=stop,
         seed=seed,
         collect_stats=False,
         display=False,
         initial_solution=initial,
-        params=_params(data),
+        params=SolveParams(),
     )
     return _pick(result.best)
 
 
 def _run_in_child(
-    conn: Connection, data: ProblemData, stop: StoppingCriterion, seed: int, initial: Solution | None
+    conn: Connection,
+    built: _Built,
+    stop: StoppingCriterion,
+    seed: int,
+    initial: Solution | None,
+    config: SearchConfig | None,
 ) -> None:
     try:
-        conn.send(_run(data, stop, seed, initial))
+        conn.send(_run(built, stop, seed, initial, config))
     finally:
         conn.close()
+
+
+def _split(
+    ctx: Context,
+    feas: Feasibility,
+    visits: Sequence[Visit],
+    rounds: dict[str, list[Action]],
+    parts: int,
+    offset: float = 0.0,
+) -> list[tuple[list[Nurse], list[Visit]]]:
+    """Cut the day into ``parts`` angular sectors around the centre of the visits, each with about the
+    same number of visits: a nurse goes with the centre of her round (her home if it is empty), a visit
+    with its nurse (an unplaced one with the closest qualified nurse)."""
+    pts = ctx.table.points
+    vidx = ctx.table.visit_index
+    cx = sum(float(pts[vidx[v.id]].x) for v in visits) / len(visits)
+    cy = sum(float(pts[vidx[v.id]].y) for v in visits) / len(visits)
+    placed = {a.visit: nid for nid, acts in rounds.items() for a in acts if isinstance(a, VisitAction)}
+    pos: dict[str, tuple[float, float]] = {}
+    load: dict[str, int] = {}
+    for n in ctx.instance.nurses:
+        mine = [vidx[a.visit] for a in rounds.get(n.id, []) if isinstance(a, VisitAction)]
+        if mine:
+            pos[n.id] = (
+                sum(float(pts[i].x) for i in mine) / len(mine),
+                sum(float(pts[i].y) for i in mine) / len(mine),
+            )
+        else:
+            home = pts[ctx.table.start_index[n.id]]
+            pos[n.id] = (float(home.x), float(home.y))
+        load[n.id] = len(mine)
+    order = sorted(
+        ctx.instance.nurses,
+        key=lambda n: (math.atan2(pos[n.id][1] - cy, pos[n.id][0] - cx) - offset) % (2 * math.pi),
+    )
+    total = max(sum(load.values()), 1)
+    part_of: dict[str, int] = {}
+    seen = 0
+    for n in order:
+        part_of[n.id] = min(parts - 1, seen * parts // total)
+        seen += load[n.id]
+    out: list[tuple[list[Nurse], list[Visit]]] = [([], []) for _ in range(parts)]
+    for n in ctx.instance.nurses:
+        out[part_of[n.id]][0].append(n)
+    for v in visits:
+        nid = placed.get(v.id)
+        if nid is None:
+            p = pts[vidx[v.id]]
+            cands = feas.candidates.get(v.id, ()) or tuple(part_of)
+            nid = min(cands, key=lambda c: (pos[c][0] - float(p.x)) ** 2 + (pos[c][1] - float(p.y)) ** 2)
+        out[part_of[nid]][1].append(v)
+    return out
+
+
+def _solve_part(
+    ctx: Context,
+    nurses: list[Nurse],
+    visits: list[Visit],
+    rounds: dict[str, list[Action]],
+    stop: StoppingCriterion,
+    seed: int,
+    config: SearchConfig,
+) -> dict[str, list[Action]]:
+    if not visits or not nurses:
+        return {n.id: rounds.get(n.id, []) for n in nurses}
+    built = build_problem(ctx, visits, TUNED_PRIZE_FACTOR, nurses)
+    start = initial_solution(built, {n.id: rounds.get(n.id, []) for n in nurses})
+    out: dict[str, list[Action]] = {n.id: [] for n in nurses}
+    out.update(_to_rounds(built, _run_tuned(built, stop, seed, start, config)))
+    return out
+
+
+def _solve_part_in_child(
+    conn: Connection,
+    ctx: Context,
+    nurses: list[Nurse],
+    visits: list[Visit],
+    rounds: dict[str, list[Action]],
+    stop: StoppingCriterion,
+    seed: int,
+    config: SearchConfig,
+) -> None:
+    try:
+        conn.send(_solve_part(ctx, nurses, visits, rounds, stop, seed, config))
+    finally:
+        conn.close()
+
+
+def _decomposed(
+    ctx: Context,
+    feas: Feasibility,
+    visits: Sequence[Visit],
+    rounds: dict[str, list[Action]],
+    *,
+    seconds: float,
+    seed: int,
+    workers: int,
+    should_stop: Callable[[], bool] | None,
+    offset: float = 0.0,
+) -> dict[str, list[Action]]:
+    """Improve ``rounds`` by searching each sector of the day in its own process (one per worker)."""
+    parts = _split(ctx, feas, visits, rounds, workers, offset)
+    stop_at = MaxRuntime(max(seconds, 0.01))
+    mp = multiprocessing.get_context("fork")
+    procs = []
+    for k, (nurses, part) in enumerate(parts[1:], start=1):
+        parent, child = mp.Pipe(duplex=False)
+        proc = mp.Process(
+            target=_solve_part_in_child,
+            args=(child, ctx, nurses, part, rounds, stop_at, seed + 100 + k, WORKER_CONFIGS[0]),
+        )
+        proc.start()
+        child.close()
+        procs.append((proc, parent))
+    main: StoppingCriterion = (
+        MultipleCriteria([stop_at, _AskCaller(should_stop)]) if should_stop is not None else stop_at
+    )
+    out = dict(rounds)
+    nurses, part = parts[0]
+    out.update(_solve_part(ctx, nurses, part, rounds, main, seed + 100, WORKER_CONFIGS[0]))
+    stopped = should_stop is not None and should_stop()
+    for proc, parent in procs:
+        if stopped:  # the planner pressed stop: the other sectors keep their rounds
+            proc.terminate()
+        else:
+            with contextlib.suppress(EOFError):
+                out.update(parent.recv())
+        proc.join()
+    return out
 
 
 def solve_pyvrp(
@@ -456,15 +731,37 @@ def solve_pyvrp(
 ) -> EngineResult:
     """Solve with PyVRP; returns each nurse's ordered actions (not yet timed or checked).
 
-    ``warm_start``: start from the greedy plan (``greedy``), from PyVRP's own start (``none``) or
-    ``auto`` (greedy for days of 200 visits or more, where it pays off). With ``workers`` > 1, that many
-    searches run in parallel processes with other seeds (on small days the second one uses the other kind
-    of start) and the best plan wins.
+    ``warm_start``: start from the greedy plan (``greedy``), from PyVRP's own start (``none``: PyVRP's
+    default search, no tuning) or ``auto`` (greedy for days with bags or of 200 visits or more, where it
+    pays off, with the tuned search). With ``workers`` > 1, that many searches run in parallel processes
+    with other seeds (tuned days: other neighbourhoods; small plain days: the second one uses the other
+    kind of start) and the best plan wins; on tuned days of ≥ 400 visits they first search sectors of the
+    day in parallel (``_decomposed``).
     """
     t0 = time.perf_counter()
-    built = build_problem(ctx, visits)
-    use_greedy = warm_start == "greedy" or (warm_start == "auto" and len(visits) >= 200)
-    greedy = initial_solution(built, greedy_rounds(ctx, feas, visits))
+    tuned = _tuned(ctx, visits) and warm_start != "none"
+    built = build_problem(ctx, visits, TUNED_PRIZE_FACTOR if tuned else PLAIN_PRIZE_FACTOR)
+    use_greedy = tuned or warm_start == "greedy" or (warm_start == "auto" and len(visits) >= 200)
+    start_rounds = greedy_rounds(ctx, feas, visits)
+    if tuned and workers > 1 and len(visits) >= DECOMPOSE_FROM and max_iterations is None:
+        # First the sectors of the day in parallel (fast descent), then the whole day (see ADR 0003).
+        # Passes after the first turn the sectors by a fraction of a sector so that their borders move.
+        phase = DECOMPOSE_SHARE * (time_limit - (time.perf_counter() - t0)) / DECOMPOSE_PASSES
+        for k in range(DECOMPOSE_PASSES):
+            start_rounds = _decomposed(
+                ctx,
+                feas,
+                visits,
+                start_rounds,
+                seconds=phase,
+                seed=seed + 10 * k,
+                workers=workers,
+                should_stop=should_stop,
+                offset=k * 2 * math.pi / workers / DECOMPOSE_PASSES,
+            )
+            if should_stop is not None and should_stop():
+                return EngineResult(routes=start_rounds, objective=math.nan)
+    greedy = initial_solution(built, start_rounds)
     remaining = time_limit - (time.perf_counter() - t0)
     criteria: list[StoppingCriterion] = [MaxRuntime(max(remaining, 0.01))]
     if max_iterations is not None:
@@ -473,34 +770,48 @@ def solve_pyvrp(
     main_stop: StoppingCriterion = (
         MultipleCriteria([*criteria, _AskCaller(should_stop)]) if should_stop is not None else stop
     )
-    # small days: hedge between the two kinds of start; big days: the greedy start always wins, vary the seed
-    hedge = len(visits) < 200
-    starts = [use_greedy] + [
-        (not use_greedy) if k == 1 and hedge else use_greedy for k in range(1, max(workers, 1))
-    ]
+    # Each search: (greedy start?, tuned configuration or None for PyVRP's defaults). Tuned days: the
+    # searches differ by neighbourhood and seed. Small plain days: hedge between the two kinds of start.
+    runs: list[tuple[bool, SearchConfig | None]] = []
+    for k in range(max(workers, 1)):
+        if tuned:
+            runs.append((True, WORKER_CONFIGS[k % len(WORKER_CONFIGS)]))
+        else:
+            runs.append(((not use_greedy) if k == 1 and len(visits) < 200 else use_greedy, None))
     picks: list[_Picked] = []
-    if len(starts) == 1:
-        picks.append(_run(built.data, main_stop, seed, greedy if use_greedy else None))
+    if len(runs) == 1:
+        g, config = runs[0]
+        picks.append(_run(built, main_stop, seed, greedy if g else None, config))
     else:
         mp = multiprocessing.get_context("fork")
         procs = []
-        for k, g in enumerate(starts[1:], start=1):
+        for k, (g, config) in enumerate(runs[1:], start=1):
             parent, child = mp.Pipe(duplex=False)
             proc = mp.Process(
-                target=_run_in_child, args=(child, built.data, stop, seed + k, greedy if g else None)
+                target=_run_in_child, args=(child, built, stop, seed + k, greedy if g else None, config)
             )
             proc.start()
             child.close()
             procs.append((proc, parent))
-        picks.append(_run(built.data, main_stop, seed, greedy if starts[0] else None))
+        g, config = runs[0]
+        picks.append(_run(built, main_stop, seed, greedy if g else None, config))
+        stopped = should_stop is not None and should_stop()
         for proc, parent in procs:
-            with contextlib.suppress(EOFError):
-                picks.append(parent.recv())
+            if stopped:
+                proc.terminate()
+            else:
+                with contextlib.suppress(EOFError):
+                    picks.append(parent.recv())
             proc.join()
     best = min(picks, key=lambda p: (p[0], p[1], p[2]))
+    return EngineResult(routes=_to_rounds(built, best), objective=float(best[2]) / _scale_for(ctx))
+
+
+def _to_rounds(built: _Built, picked: _Picked) -> dict[str, list[Action]]:
+    """Each nurse's ordered actions in a picked solution (bags collected together form one pick-up)."""
     pools = [list(g) for g in built.groups]
     routes: dict[str, list[Action]] = {}
-    for vt, acts in best[3]:
+    for vt, acts in picked[3]:
         nurse = pools[vt].pop(0)
         actions: list[Action] = []
         for kind, idx in acts:
@@ -517,4 +828,4 @@ def solve_pyvrp(
             elif kind == ActivityType.DELIVERY.value:
                 actions.append(VisitAction(built.shipment_visits[idx]))
         routes[nurse.id] = actions
-    return EngineResult(routes=routes, objective=float(best[2]) / _scale_for(ctx))
+    return routes

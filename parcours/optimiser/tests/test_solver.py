@@ -242,3 +242,36 @@ def test_ortools_engine_also_returns_a_checked_plan() -> None:
 def test_no_nurses_means_every_visit_is_unassigned_with_a_reason() -> None:
     plan = plan_for(instance([], [visit("v", 1)]))
     assert plan.routes == () and plan.unassigned[0].reason.startswith("no nurse has skills")
+
+
+def test_a_large_day_searched_by_sectors_in_parallel_gives_a_checked_plan() -> None:
+    from parcours.optimiser.synthetic import generate_day
+
+    raw = generate_day(seed=3, n_visits=400, n_nurses=70)
+    plan = solve(parse_instance(raw), SolveOptions(time_limit=6, workers=2, seed=0))
+    report = check_plan(raw, plan_to_json(plan))
+    assert report.ok, report.violations
+    assert report.visits_placed + len(plan.unassigned) == 400
+    assert report.visits_placed >= 390
+
+
+def test_the_neighbourhood_of_a_pickup_holds_pickups_of_its_pharmacy_and_visits() -> None:
+    from pyvrp import ActivityType
+
+    from parcours.optimiser.precheck import precheck
+    from parcours.optimiser.schedule import Context
+    from parcours.optimiser.solver_pyvrp import build_problem, neighbourhood
+    from parcours.optimiser.synthetic import generate_day
+
+    instance = parse_instance(generate_day(seed=1, n_visits=120, n_nurses=20))
+    ctx = Context(instance)
+    feas = precheck(ctx)
+    built = build_problem(ctx, [v for v in instance.visits if v.id not in feas.reasons])
+    nb = neighbourhood(built, num_neighbours=10, same_depot=5)
+    pickups = [a for a in nb if a.type == ActivityType.PICKUP]
+    assert pickups and len(nb) == built.data.num_clients + built.data.num_shipments
+    for a in pickups:
+        kinds = {b.type for b in nb[a]}
+        assert ActivityType.PICKUP in kinds and kinds - {ActivityType.PICKUP}
+        assert a not in nb[a]
+        assert all(b != type(a)(ActivityType.DELIVERY, a.idx) for b in nb[a])
