@@ -64,7 +64,7 @@ lint: install
 typecheck: install
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/mypy parcours config bench
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/mypy --strict --exclude '/tests/' \
-	  parcours/optimiser parcours/pathways/engine.py parcours/patients/ins.py parcours/treatments parcours/screening parcours/monitoring parcours/education
+	  parcours/datakit.py parcours/optimiser parcours/pathways/engine.py parcours/patients/ins.py parcours/treatments parcours/screening parcours/monitoring parcours/education
 
 unit: install messages
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py makemigrations --check --dry-run
