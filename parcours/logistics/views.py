@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -87,6 +88,21 @@ def day(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _attempt(request: HttpRequest, action: Callable[[], object], *, done: str, bad_value: str = "") -> None:
+    """Run one service call from a form post and say how it went (the shared shape of the planning forms).
+
+    ``ValueError`` comes from parsing the posted text (a time, a number) inside ``action``.
+    """
+    try:
+        action()
+    except ValueError:
+        messages.error(request, bad_value or _("Valeur invalide."))
+    except DomainError as exc:
+        _flash(request, exc)
+    else:
+        messages.success(request, done)
+
+
 def _form_errors(form: Any) -> str:
     return " ".join(
         f"{form.fields[f].label if f in form.fields else ''} : {' '.join(e)}".strip(" :")
@@ -103,12 +119,11 @@ def visit_add(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, _("La visite n'a pas été ajoutée : %(e)s") % {"e": _form_errors(form)})
         return _back(date, "ajouter")
-    try:
-        services.visit_create(actor=user, had=had, date=date, **form.cleaned_data)
-    except DomainError as exc:
-        _flash(request, exc)
-    else:
-        messages.success(request, _("Visite ajoutée : relancez le calcul pour la placer."))
+    _attempt(
+        request,
+        lambda: services.visit_create(actor=user, had=had, date=date, **form.cleaned_data),
+        done=_("Visite ajoutée : relancez le calcul pour la placer."),
+    )
     return _back(date, "visites")
 
 
@@ -125,18 +140,17 @@ def shift_add(request: HttpRequest) -> HttpResponse:
         return _back(date, "ajouter")
     data = dict(form.cleaned_data)
     lat, lon = data.pop("latitude"), data.pop("longitude")
-    try:
-        services.shift_create(
+    _attempt(
+        request,
+        lambda: services.shift_create(
             actor=user,
             had=had,
             date=date,
             start_point=(lat, lon) if lat is not None and lon is not None else None,
             **data,
-        )
-    except DomainError as exc:
-        _flash(request, exc)
-    else:
-        messages.success(request, _("Infirmier(ère) ajouté(e) au planning du jour."))
+        ),
+        done=_("Infirmier(ère) ajouté(e) au planning du jour."),
+    )
     return _back(date, "infirmiers")
 
 
@@ -145,19 +159,20 @@ def shift_add(request: HttpRequest) -> HttpResponse:
 def run_start(request: HttpRequest) -> HttpResponse:
     user, had = _planner(request)
     date = _date(request.POST.get("date"))
-    try:
-        limit = int(request.POST.get("time_limit_s", "30"))
-        services.plan_run_request(actor=user, had=had, date=date, time_limit_s=limit)
-    except ValueError:
-        messages.error(request, _("Durée de calcul invalide."))
-    except DomainError as exc:
-        _flash(request, exc)
+    _attempt(
+        request,
+        lambda: services.plan_run_request(
+            actor=user, had=had, date=date, time_limit_s=int(request.POST.get("time_limit_s", "30"))
+        ),
+        done=_("Calcul lancé."),
+        bad_value=_("Durée de calcul invalide."),
+    )
     return _back(date, "calcul")
 
 
 @login_required
 @require_GET
-def run_progress(request: HttpRequest, run_id: str) -> HttpResponse:
+def run_progress(request: HttpRequest, run_id: uuid.UUID) -> HttpResponse:
     _me, had = _planner(request)
     run = PlanRun.objects.filter(had=had, external_id=run_id).first()
     if run is None:
@@ -178,21 +193,20 @@ def run_progress(request: HttpRequest, run_id: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def run_stop(request: HttpRequest, run_id: str) -> HttpResponse:
+def run_stop(request: HttpRequest, run_id: uuid.UUID) -> HttpResponse:
     user, had = _planner(request)
     run = PlanRun.objects.filter(had=had, external_id=run_id).first()
     if run is None:
         raise Http404(_("Calcul introuvable."))
-    try:
-        services.plan_run_stop(actor=user, run=run)
-    except DomainError as exc:
-        _flash(request, exc)
-    else:
-        messages.success(request, _("Arrêt demandé : le meilleur plan trouvé est conservé."))
+    _attempt(
+        request,
+        lambda: services.plan_run_stop(actor=user, run=run),
+        done=_("Arrêt demandé : le meilleur plan trouvé est conservé."),
+    )
     return _back(run.date, "calcul")
 
 
-def _visit(had: Organisation, visit_id: str) -> HomeVisit:
+def _visit(had: Organisation, visit_id: uuid.UUID) -> HomeVisit:
     visit = HomeVisit.objects.filter(had=had, external_id=visit_id).select_related("patient", "had").first()
     if visit is None:
         raise Http404(_("Visite introuvable."))
@@ -201,58 +215,59 @@ def _visit(had: Organisation, visit_id: str) -> HomeVisit:
 
 @login_required
 @require_POST
-def visit_pin(request: HttpRequest, visit_id: str) -> HttpResponse:
+def visit_pin(request: HttpRequest, visit_id: uuid.UUID) -> HttpResponse:
     user, had = _planner(request)
     visit = _visit(had, visit_id)
     nurse_id = request.POST.get("nurse", "").strip()
     raw_start = request.POST.get("start", "").strip()
-    try:
+
+    def pin() -> None:
         nurse = User.objects.filter(external_id=uuid.UUID(nurse_id)).first() if nurse_id else None
         if nurse_id and nurse is None:
             raise ValidationFailed(_("Infirmier(ère) inconnu(e)."))
         start = dt.time.fromisoformat(raw_start) if raw_start else None
         services.visit_pin(actor=user, visit=visit, nurse=nurse, start=start)
-    except ValueError:
-        messages.error(request, _("Heure (HH:MM) ou infirmier(ère) invalide."))
-    except DomainError as exc:
-        _flash(request, exc)
-    else:
-        messages.success(request, _("Visite épinglée : relancez le calcul pour en tenir compte."))
+
+    _attempt(
+        request,
+        pin,
+        done=_("Visite épinglée : relancez le calcul pour en tenir compte."),
+        bad_value=_("Heure (HH:MM) ou infirmier(ère) invalide."),
+    )
     return _back(visit.date, "visites")
 
 
 @login_required
 @require_POST
-def visit_cancel(request: HttpRequest, visit_id: str) -> HttpResponse:
+def visit_cancel(request: HttpRequest, visit_id: uuid.UUID) -> HttpResponse:
     user, had = _planner(request)
     visit = _visit(had, visit_id)
-    try:
-        services.visit_cancel(actor=user, visit=visit, reason=request.POST.get("reason", ""))
-    except DomainError as exc:
-        _flash(request, exc)
-    else:
-        messages.success(request, _("Visite annulée : re-planifiez la journée pour libérer le créneau."))
+    _attempt(
+        request,
+        lambda: services.visit_cancel(actor=user, visit=visit, reason=request.POST.get("reason", "")),
+        done=_("Visite annulée : re-planifiez la journée pour libérer le créneau."),
+    )
     return _back(visit.date, "visites")
 
 
 @login_required
 @require_POST
-def shift_unavailable(request: HttpRequest, shift_id: str) -> HttpResponse:
+def shift_unavailable(request: HttpRequest, shift_id: uuid.UUID) -> HttpResponse:
     user, had = _planner(request)
     shift = NurseShift.objects.filter(had=had, external_id=shift_id).first()
     if shift is None:
         raise Http404(_("Infirmier(ère) introuvable."))
-    try:
-        start = dt.time.fromisoformat(request.POST.get("from_time", "").strip())
-        services.shift_unavailable(
-            actor=user, shift=shift, from_time=start, reason=request.POST.get("reason", "")
-        )
-    except ValueError:
-        messages.error(request, _("Heure invalide (HH:MM)."))
-    except DomainError as exc:
-        _flash(request, exc)
-    else:
-        messages.success(request, _("Indisponibilité enregistrée : re-planifiez la journée."))
+    _attempt(
+        request,
+        lambda: services.shift_unavailable(
+            actor=user,
+            shift=shift,
+            from_time=dt.time.fromisoformat(request.POST.get("from_time", "").strip()),
+            reason=request.POST.get("reason", ""),
+        ),
+        done=_("Indisponibilité enregistrée : re-planifiez la journée."),
+        bad_value=_("Heure invalide (HH:MM)."),
+    )
     return _back(shift.date, "infirmiers")
 
 

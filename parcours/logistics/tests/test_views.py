@@ -88,3 +88,15 @@ def test_the_planning_page_adds_a_visit_and_explains_a_bad_one(day) -> None:
     page = client.post("/planification/visites/ajouter/", data, follow=True).content.decode()
     assert "Visite ajoutée" in page
     assert "6 visites à faire" in page
+
+
+def test_bad_pin_input_is_explained_and_a_malformed_id_is_not_found(day) -> None:
+    client = _client(day.planner)
+    visit = day.visits[2]
+    page = client.post(
+        f"/planification/visites/{visit.external_id}/epingler/", {"start": "25h"}, follow=True
+    ).content.decode()
+    assert "Heure (HH:MM) ou infirmier(ère) invalide." in page
+    visit.refresh_from_db()
+    assert visit.pinned_start is None
+    assert client.post("/planification/visites/pas-un-id/epingler/", {"start": "10:00"}).status_code == 404
