@@ -8,5 +8,9 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("parcours.logistics.urls")),
+    path("", include("parcours.learning.urls")),
+    path("", include("parcours.telemonitoring.urls")),
+    path("", include("parcours.cures.urls")),
+    path("", include("parcours.fasttrack.urls")),
     path("", include("parcours.web.urls")),
 ]

@@ -36,8 +36,14 @@ INSTALLED_APPS = [
     "parcours.audit",
     "parcours.notifications",
     "parcours.patients",
+    "parcours.links",
+    "parcours.clinical",
     "parcours.pathways",
     "parcours.logistics",
+    "parcours.learning",
+    "parcours.telemonitoring",
+    "parcours.cures",
+    "parcours.fasttrack",
     "parcours.web",
 ]
 

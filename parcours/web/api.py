@@ -20,8 +20,12 @@ from parcours.core.errors import (
     TransitionRefused,
     ValidationFailed,
 )
+from parcours.cures.api import router as cures_router
+from parcours.fasttrack.api import router as fasttrack_router
+from parcours.learning.api import router as learning_router
 from parcours.pathways.api import router as pathways_router
 from parcours.patients.api import router as patients_router
+from parcours.telemonitoring.api import router as telemonitoring_router
 
 api = NinjaAPI(
     title="Parcours API",
@@ -33,6 +37,10 @@ api = NinjaAPI(
 )
 api.add_router("/", patients_router)
 api.add_router("/", pathways_router)
+api.add_router("/", cures_router)
+api.add_router("/", telemonitoring_router)
+api.add_router("/", fasttrack_router)
+api.add_router("/", learning_router)
 
 
 def _error(request: HttpRequest, status: int, code: str, message: str, **extra: Any) -> HttpResponse:

@@ -41,7 +41,8 @@ def test_roles_sync_is_idempotent() -> None:
 def test_permissions_follow_the_role() -> None:
     assert has_perm(UserFactory(role="idec"), "pathway.transition")
     assert not has_perm(UserFactory(role="idel"), "pathway.transition")
-    assert permissions_of(UserFactory(role="manager")) == frozenset()
+    assert permissions_of(UserFactory(role="manager")) == frozenset({"indicators.view", "training.manage"})
+    assert not has_perm(UserFactory(role="manager"), "patient.view")
     assert permissions_of(UserFactory(role=None)) == frozenset()
 
 

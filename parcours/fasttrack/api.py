@@ -1,0 +1,5 @@
+"""JSON API of the fasttrack app (mounted under /api/v1/ by parcours.web.api)."""
+
+from ninja import Router
+
+router = Router(tags=["fasttrack"])

@@ -1,0 +1,5 @@
+from django.urls import URLPattern, URLResolver
+
+app_name = "fasttrack"
+
+urlpatterns: list[URLPattern | URLResolver] = []
