@@ -34,6 +34,7 @@ from __future__ import annotations
 import contextlib
 import math
 import multiprocessing
+import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -439,8 +440,18 @@ class SearchConfig:
 WORKER_CONFIGS = (SearchConfig(), SearchConfig(num_neighbours=50, same_depot=60, history_length=40))
 TUNED_PRIZE_FACTOR = 100
 DECOMPOSE_FROM = 400  # visits; below, the whole day is searched at once
-DECOMPOSE_SHARE = 0.75  # of the time, spent on sectors before the whole-day search
-DECOMPOSE_PASSES = 3
+
+
+@dataclass(frozen=True, slots=True)
+class DecomposeConfig:
+    """Settings of the piece-by-piece search of large days (``_decomposed``)."""
+
+    piece_visits: int = 110  # visits per piece (the day is cut into a multiple of the workers)
+    piece_iterations: int = 1500  # iterations of the tuned search per piece and pass
+    share: float = 0.85  # of the time, spent on pieces before the whole-day search
+
+
+DECOMPOSE = DecomposeConfig()
 PLAIN_PRIZE_FACTOR = 10
 
 
@@ -588,22 +599,12 @@ def _run_in_child(
         conn.close()
 
 
-def _split(
-    ctx: Context,
-    feas: Feasibility,
-    visits: Sequence[Visit],
-    rounds: dict[str, list[Action]],
-    parts: int,
-    offset: float = 0.0,
-) -> list[tuple[list[Nurse], list[Visit]]]:
-    """Cut the day into ``parts`` angular sectors around the centre of the visits, each with about the
-    same number of visits: a nurse goes with the centre of her round (her home if it is empty), a visit
-    with its nurse (an unplaced one with the closest qualified nurse)."""
+def _positions(
+    ctx: Context, rounds: dict[str, list[Action]]
+) -> tuple[dict[str, tuple[float, float]], dict[str, int]]:
+    """Each nurse's position (centre of her round, her home if it is empty) and number of visits."""
     pts = ctx.table.points
     vidx = ctx.table.visit_index
-    cx = sum(float(pts[vidx[v.id]].x) for v in visits) / len(visits)
-    cy = sum(float(pts[vidx[v.id]].y) for v in visits) / len(visits)
-    placed = {a.visit: nid for nid, acts in rounds.items() for a in acts if isinstance(a, VisitAction)}
     pos: dict[str, tuple[float, float]] = {}
     load: dict[str, int] = {}
     for n in ctx.instance.nurses:
@@ -617,16 +618,51 @@ def _split(
             home = pts[ctx.table.start_index[n.id]]
             pos[n.id] = (float(home.x), float(home.y))
         load[n.id] = len(mine)
-    order = sorted(
-        ctx.instance.nurses,
-        key=lambda n: (math.atan2(pos[n.id][1] - cy, pos[n.id][0] - cx) - offset) % (2 * math.pi),
-    )
-    total = max(sum(load.values()), 1)
+    return pos, load
+
+
+def _pieces(
+    ctx: Context,
+    feas: Feasibility,
+    visits: Sequence[Visit],
+    rounds: dict[str, list[Action]],
+    parts: int,
+    rng: random.Random,
+) -> list[tuple[list[Nurse], list[Visit]]]:
+    """Cut the day into ``parts`` compact pieces with about the same number of visits each.
+
+    Recursive bisection of the nurses (placed at the centre of their round, weighted by its visits)
+    along random directions, so that every call draws other borders; a visit goes with its nurse, an
+    unplaced one with the closest qualified nurse.
+    """
+    pts = ctx.table.points
+    vidx = ctx.table.visit_index
+    pos, load = _positions(ctx, rounds)
     part_of: dict[str, int] = {}
-    seen = 0
-    for n in order:
-        part_of[n.id] = min(parts - 1, seen * parts // total)
-        seen += load[n.id]
+
+    def cut(ids: list[str], first: int, count: int) -> None:
+        if count <= 1 or len(ids) <= 1:
+            for nid in ids:
+                part_of[nid] = first
+            return
+        angle = rng.uniform(0.0, math.pi)
+        dx, dy = math.cos(angle), math.sin(angle)
+        ids = sorted(ids, key=lambda i: (pos[i][0] * dx + pos[i][1] * dy, i))
+        left = count // 2
+        # +0.5: an empty round still weighs a little (her free time is worth sharing out)
+        total = sum(load[i] + 0.5 for i in ids)
+        goal = total * left / count
+        acc = 0.0
+        k = 0
+        while k < len(ids) - 1 and acc + (load[ids[k]] + 0.5) / 2 < goal:
+            acc += load[ids[k]] + 0.5
+            k += 1
+        k = max(k, 1)
+        cut(ids[:k], first, left)
+        cut(ids[k:], first + left, count - left)
+
+    cut([n.id for n in ctx.instance.nurses], 0, parts)
+    placed = {a.visit: nid for nid, acts in rounds.items() for a in acts if isinstance(a, VisitAction)}
     out: list[tuple[list[Nurse], list[Visit]]] = [([], []) for _ in range(parts)]
     for n in ctx.instance.nurses:
         out[part_of[n.id]][0].append(n)
@@ -637,10 +673,10 @@ def _split(
             cands = feas.candidates.get(v.id, ()) or tuple(part_of)
             nid = min(cands, key=lambda c: (pos[c][0] - float(p.x)) ** 2 + (pos[c][1] - float(p.y)) ** 2)
         out[part_of[nid]][1].append(v)
-    return out
+    return [piece for piece in out if piece[0]]
 
 
-def _solve_part(
+def _solve_piece(
     ctx: Context,
     nurses: list[Nurse],
     visits: list[Visit],
@@ -649,27 +685,55 @@ def _solve_part(
     seed: int,
     config: SearchConfig,
 ) -> dict[str, list[Action]]:
-    if not visits or not nurses:
-        return {n.id: rounds.get(n.id, []) for n in nurses}
+    """Search one piece of the day; its nurses' new rounds (the old ones if the search did not improve)."""
+    old = {n.id: rounds.get(n.id, []) for n in nurses}
+    if not visits:
+        return old
     built = build_problem(ctx, visits, TUNED_PRIZE_FACTOR, nurses)
-    start = initial_solution(built, {n.id: rounds.get(n.id, []) for n in nurses})
+    start = initial_solution(built, old)
+    picked = _run_tuned(built, stop, seed, start, config)
+    if picked[:3] > (not start.is_feasible(), len(start.unplanned()), start.distance()):
+        return old
     out: dict[str, list[Action]] = {n.id: [] for n in nurses}
-    out.update(_to_rounds(built, _run_tuned(built, stop, seed, start, config)))
+    out.update(_to_rounds(built, picked))
     return out
 
 
-def _solve_part_in_child(
+def _solve_pieces(
+    ctx: Context,
+    pieces: list[tuple[list[Nurse], list[Visit]]],
+    rounds: dict[str, list[Action]],
+    deadline: float,
+    iterations: int,
+    seed: int,
+    config: SearchConfig,
+    should_stop: Callable[[], bool] | None,
+) -> dict[str, list[Action]]:
+    """Search the pieces one after the other (``iterations`` each, not beyond ``deadline``)."""
+    out: dict[str, list[Action]] = {}
+    for k, (nurses, part) in enumerate(pieces):
+        left = deadline - time.monotonic()
+        if left <= 0.05 or (should_stop is not None and should_stop()):
+            break
+        criteria: list[StoppingCriterion] = [MaxIterations(iterations), MaxRuntime(left)]
+        if should_stop is not None:
+            criteria.append(_AskCaller(should_stop))
+        out.update(_solve_piece(ctx, nurses, part, rounds, MultipleCriteria(criteria), seed + k, config))
+    return out
+
+
+def _solve_pieces_in_child(
     conn: Connection,
     ctx: Context,
-    nurses: list[Nurse],
-    visits: list[Visit],
+    pieces: list[tuple[list[Nurse], list[Visit]]],
     rounds: dict[str, list[Action]],
-    stop: StoppingCriterion,
+    deadline: float,
+    iterations: int,
     seed: int,
     config: SearchConfig,
 ) -> None:
     try:
-        conn.send(_solve_part(ctx, nurses, visits, rounds, stop, seed, config))
+        conn.send(_solve_pieces(ctx, pieces, rounds, deadline, iterations, seed, config, None))
     finally:
         conn.close()
 
@@ -680,41 +744,73 @@ def _decomposed(
     visits: Sequence[Visit],
     rounds: dict[str, list[Action]],
     *,
-    seconds: float,
+    deadline: float,
     seed: int,
     workers: int,
     should_stop: Callable[[], bool] | None,
-    offset: float = 0.0,
+    config: DecomposeConfig,
+    max_passes: int | None = None,
 ) -> dict[str, list[Action]]:
-    """Improve ``rounds`` by searching each sector of the day in its own process (one per worker)."""
-    parts = _split(ctx, feas, visits, rounds, workers, offset)
-    stop_at = MaxRuntime(max(seconds, 0.01))
+    """Improve ``rounds`` piece by piece until ``deadline`` (or ``max_passes`` passes over the day).
+
+    Each pass cuts the day into pieces of about ``config.piece_visits`` visits (other borders at every
+    pass) and gives each piece ``config.piece_iterations`` iterations of the tuned search; the
+    ``workers`` processes take the pieces in turn. Small problems make every iteration cheap (the cost of
+    one grows with the size of the problem), so the day as a whole gets many more improving moves.
+    """
+    parts = max(workers, round(len(visits) / config.piece_visits))
+    parts = -(-parts // workers) * workers  # a multiple of the workers: they finish together
+    rng = random.Random(seed)
     mp = multiprocessing.get_context("fork")
-    procs = []
-    for k, (nurses, part) in enumerate(parts[1:], start=1):
-        parent, child = mp.Pipe(duplex=False)
-        proc = mp.Process(
-            target=_solve_part_in_child,
-            args=(child, ctx, nurses, part, rounds, stop_at, seed + 100 + k, WORKER_CONFIGS[0]),
+    done = 0
+    while max_passes is None or done < max_passes:
+        if deadline - time.monotonic() < 0.5 or (should_stop is not None and should_stop()):
+            break
+        pieces = _pieces(ctx, feas, visits, rounds, parts, rng)
+        pass_seed = seed + 1000 * (done + 1)
+        procs = []
+        for w in range(1, workers):
+            parent, child = mp.Pipe(duplex=False)
+            proc = mp.Process(
+                target=_solve_pieces_in_child,
+                args=(
+                    child,
+                    ctx,
+                    pieces[w::workers],
+                    rounds,
+                    deadline,
+                    config.piece_iterations,
+                    pass_seed + 100 * w,
+                    WORKER_CONFIGS[0],
+                ),
+            )
+            proc.start()
+            child.close()
+            procs.append((proc, parent))
+        new = dict(rounds)
+        new.update(
+            _solve_pieces(
+                ctx,
+                pieces[0::workers],
+                rounds,
+                deadline,
+                config.piece_iterations,
+                pass_seed,
+                WORKER_CONFIGS[0],
+                should_stop,
+            )
         )
-        proc.start()
-        child.close()
-        procs.append((proc, parent))
-    main: StoppingCriterion = (
-        MultipleCriteria([stop_at, _AskCaller(should_stop)]) if should_stop is not None else stop_at
-    )
-    out = dict(rounds)
-    nurses, part = parts[0]
-    out.update(_solve_part(ctx, nurses, part, rounds, main, seed + 100, WORKER_CONFIGS[0]))
-    stopped = should_stop is not None and should_stop()
-    for proc, parent in procs:
-        if stopped:  # the planner pressed stop: the other sectors keep their rounds
-            proc.terminate()
-        else:
-            with contextlib.suppress(EOFError):
-                out.update(parent.recv())
-        proc.join()
-    return out
+        stopped = should_stop is not None and should_stop()
+        for proc, parent in procs:
+            if stopped:  # the planner pressed stop: the other pieces keep their rounds
+                proc.terminate()
+            else:
+                with contextlib.suppress(EOFError):
+                    new.update(parent.recv())
+            proc.join()
+        rounds = new
+        done += 1
+    return rounds
 
 
 def solve_pyvrp(
@@ -743,24 +839,22 @@ def solve_pyvrp(
     built = build_problem(ctx, visits, TUNED_PRIZE_FACTOR if tuned else PLAIN_PRIZE_FACTOR)
     use_greedy = tuned or warm_start == "greedy" or (warm_start == "auto" and len(visits) >= 200)
     start_rounds = greedy_rounds(ctx, feas, visits)
-    if tuned and workers > 1 and len(visits) >= DECOMPOSE_FROM and max_iterations is None:
-        # First the sectors of the day in parallel (fast descent), then the whole day (see ADR 0003).
-        # Passes after the first turn the sectors by a fraction of a sector so that their borders move.
-        phase = DECOMPOSE_SHARE * (time_limit - (time.perf_counter() - t0)) / DECOMPOSE_PASSES
-        for k in range(DECOMPOSE_PASSES):
-            start_rounds = _decomposed(
-                ctx,
-                feas,
-                visits,
-                start_rounds,
-                seconds=phase,
-                seed=seed + 10 * k,
-                workers=workers,
-                should_stop=should_stop,
-                offset=k * 2 * math.pi / workers / DECOMPOSE_PASSES,
-            )
-            if should_stop is not None and should_stop():
-                return EngineResult(routes=start_rounds, objective=math.nan)
+    if tuned and len(visits) >= DECOMPOSE_FROM and max_iterations is None:
+        # First the day piece by piece (fast descent), then the whole day (see ADR 0003).
+        left = time_limit - (time.perf_counter() - t0)
+        start_rounds = _decomposed(
+            ctx,
+            feas,
+            visits,
+            start_rounds,
+            deadline=time.monotonic() + DECOMPOSE.share * left,
+            seed=seed,
+            workers=max(workers, 1),
+            should_stop=should_stop,
+            config=DECOMPOSE,
+        )
+        if should_stop is not None and should_stop():
+            return EngineResult(routes=start_rounds, objective=math.nan)
     greedy = initial_solution(built, start_rounds)
     remaining = time_limit - (time.perf_counter() - t0)
     criteria: list[StoppingCriterion] = [MaxRuntime(max(remaining, 0.01))]
