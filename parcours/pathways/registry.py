@@ -25,6 +25,16 @@ def definition(key: str, version: int | None = None) -> PathwayDefinition:
     return defs[(key, version)]
 
 
+# Version new pathways start on when it is not the latest. clb_home_immunotherapy v2 (issue 6: the
+# ``education.ready`` guard on to_s2) is staged: delete the entry to start new patients on v2.
+START_VERSIONS: dict[str, int] = {CLB_KEY: 1}
+
+
+def start_definition(key: str) -> PathwayDefinition:
+    """The definition a new pathway starts on (``START_VERSIONS`` pin, else the latest)."""
+    return definition(key, START_VERSIONS.get(key))
+
+
 def latest_definitions() -> list[PathwayDefinition]:
     keys = sorted({k for (k, _v) in _all()})
-    return [definition(k) for k in keys]
+    return [start_definition(k) for k in keys]

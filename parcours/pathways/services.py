@@ -37,7 +37,7 @@ def pathway_start(*, actor: User, patient: Patient, definition_key: str) -> Pati
     if not has_perm(actor, "pathway.transition"):
         raise Forbidden(_("Votre rôle ne permet pas de faire avancer le parcours."))
     try:
-        defn = registry.definition(definition_key)
+        defn = registry.start_definition(definition_key)
     except KeyError as exc:
         raise ValidationFailed(
             _("Parcours inconnu : %(key)s.") % {"key": definition_key},

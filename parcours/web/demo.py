@@ -647,6 +647,23 @@ class _Builder:
         return total_events
 
 
+# Apps that add their own demo data on top of the base world, in layer order (lower first).
+APP_DEMOS = ("parcours.learning", "parcours.telemonitoring", "parcours.cures", "parcours.fasttrack")
+
+
+def load_app_demos(*, seed: int, progress: Callable[[str], None]) -> None:
+    """Each app's ``demo.load_demo(seed=, progress=)``, when the app has one."""
+    import importlib
+    import importlib.util
+
+    for app in APP_DEMOS:
+        if importlib.util.find_spec(f"{app}.demo") is None:
+            continue
+        module = importlib.import_module(f"{app}.demo")
+        progress(f"{app.rsplit('.', 1)[-1]}")
+        module.load_demo(seed=seed, progress=progress)
+
+
 def load_demo(
     *,
     patients: int = 320,
@@ -669,6 +686,7 @@ def load_demo(
         from parcours.web.demo_day import load_demo_days
 
         load_demo_days(seed=seed, days=plan_days, solve_seconds=solve_seconds, progress=progress)
+    load_app_demos(seed=seed, progress=progress)
     summary = DemoSummary(
         organisations=Organisation.objects.count(),
         professionals=User.objects.exclude(role__code__in=["patient", "caregiver"]).count(),
