@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -32,6 +33,7 @@ from parcours.optimiser.parse import parse_instance, plan_to_json  # noqa: E402
 from parcours.optimiser.replan import ReplanRequest, replan  # noqa: E402
 from parcours.optimiser.solver import SolveOptions, solve  # noqa: E402
 from parcours.optimiser.synthetic import generate_day  # noqa: E402
+from parcours.optimiser.workload import workload  # noqa: E402
 
 DATA = ROOT / "bench" / "data" / "optimiser"
 
@@ -41,7 +43,7 @@ def _started(stop: Stop, now: float) -> bool:
 
 
 def run_plan(
-    raw: dict[str, Any], time_limit: float, workers: int, engine: str, seed: int
+    raw: dict[str, Any], time_limit: float, workers: int, engine: str, seed: int, balance: float = 0.0
 ) -> tuple[Plan, float]:
     t0 = time.perf_counter()
     instance = parse_instance(raw)
@@ -52,6 +54,7 @@ def run_plan(
             seed=seed,
             engine=engine,  # type: ignore[arg-type]
             workers=workers,
+            balance=balance,
         ),
     )
     return plan, time.perf_counter() - t0
@@ -71,6 +74,16 @@ def describe(label: str, raw: dict[str, Any], plan: Plan, wall: float) -> dict[s
     }
     n_visits = [sum(isinstance(s, VisitStop) for s in r.stops) for r in plan.routes]
     row["visits_per_nurse_min_max"] = [min(n_visits, default=0), max(n_visits, default=0)]
+    wl = workload(plan, parse_instance(raw))
+    row["workload"] = {
+        "nurses_idle": wl.nurses_idle,
+        "work_min_mean": round(wl.work_min_mean, 1),
+        "work_min_min_max": [round(wl.work_min_min, 1), round(wl.work_min_max, 1)],
+        "work_min_sd": round(wl.work_min_sd, 1),
+        "share_sd_pct": round(100 * wl.share_sd, 1),
+        "overload_min": round(wl.overload_min, 1),
+    }
+    row["load_avg_1m"] = round(os.getloadavg()[0], 2)
     print(json.dumps(row), flush=True)
     return row
 
@@ -85,6 +98,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--reference-seconds", type=float, default=0.0, help="also run this long (e.g. 600)")
     ap.add_argument("--now", default="11:00", help="re-planning time HH:MM (default 11:00)")
+    ap.add_argument(
+        "--balance", type=float, default=0.0, help="workload-balance weight (0: travel only; page: 0.05)"
+    )
     ap.add_argument("--json", type=Path, help="write the results to this JSON file")
     args = ap.parse_args(argv)
 
@@ -99,12 +115,20 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     results: dict[str, Any] = {}
-    plan, wall = run_plan(raw, args.time_limit, args.workers, args.engine, args.seed)
-    results["plan"] = describe(f"{args.engine} {args.time_limit:g}s x{args.workers}", raw, plan, wall)
+    print(f"load average before: {os.getloadavg()}", flush=True)
+    plan, wall = run_plan(raw, args.time_limit, args.workers, args.engine, args.seed, args.balance)
+    results["plan"] = describe(
+        f"{args.engine} {args.time_limit:g}s x{args.workers} balance {args.balance:g}", raw, plan, wall
+    )
     if args.reference_seconds > 0:
-        ref, ref_wall = run_plan(raw, args.reference_seconds, args.workers, args.engine, args.seed)
+        ref, ref_wall = run_plan(
+            raw, args.reference_seconds, args.workers, args.engine, args.seed, args.balance
+        )
         results["reference"] = describe(
-            f"{args.engine} {args.reference_seconds:g}s x{args.workers}", raw, ref, ref_wall
+            f"{args.engine} {args.reference_seconds:g}s x{args.workers} balance {args.balance:g}",
+            raw,
+            ref,
+            ref_wall,
         )
         gap = (plan.total_travel_min / ref.total_travel_min - 1) * 100
         results["gap_to_reference_pct"] = round(gap, 2)

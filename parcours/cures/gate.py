@@ -6,6 +6,7 @@ Each provider is one small function so tests (and a missing app) can replace it.
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 from typing import Literal
 
 from django.utils import timezone
@@ -92,7 +93,7 @@ def ok_inputs(*, patient: Patient, planned_start: dt.datetime) -> tuple[OkInputs
 def qualified_for_administration(user: User) -> bool | None:
     """True/False when the learning app can tell; None when it offers no qualification check."""
     try:
-        from parcours.learning import selectors
+        selectors = importlib.import_module("parcours.learning.selectors")
     except ImportError:
         return None
     check = getattr(selectors, "is_qualified", None)

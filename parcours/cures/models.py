@@ -48,13 +48,16 @@ class CurePlan(BaseModel):
     regimen_label = models.JSONField(default=dict)  # {"fr": ..., "en": ...}
     start = models.DateField()
     cycles = models.PositiveIntegerField(null=True, blank=True)  # None: until stopped (a horizon is planned)
+    first_number = models.PositiveIntegerField(default=1)  # continuing a regimen started earlier
     dose_mg = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
     interval_days = models.PositiveIntegerField(null=True, blank=True)
     weight_kg = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
     pharmacy = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="cure_plans")
     prescribed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     prescribed_at = models.DateTimeField()
-    warnings = models.JSONField(default=list)  # calendar warnings: key, code, message{fr,en}, expected, prescribed
+    warnings = models.JSONField(
+        default=list
+    )  # calendar warnings: key, code, message{fr,en}, expected, prescribed
     confirmations = models.JSONField(default=list)  # key, actor, reason, at
     stopped_at = models.DateTimeField(null=True, blank=True)
     stop_reason = models.CharField(max_length=500, blank=True)
@@ -90,9 +93,7 @@ class Cure(BaseModel):
         ordering = ["date", "number"]
         constraints = [
             models.UniqueConstraint(fields=["plan", "number"], name="cure_one_number_per_plan"),
-            models.CheckConstraint(
-                condition=Q(status__in=CureStatus.values), name="cure_status_known"
-            ),
+            models.CheckConstraint(condition=Q(status__in=CureStatus.values), name="cure_status_known"),
             models.CheckConstraint(
                 condition=Q(lab_window_opens__lte=F("planned_start")), name="cure_lab_window_before_start"
             ),
@@ -190,7 +191,9 @@ class Bag(BaseModel):
 
     class Meta:
         constraints = [
-            models.CheckConstraint(condition=Q(deadline__gt=F("prepared_at")), name="bag_deadline_after_prep"),
+            models.CheckConstraint(
+                condition=Q(deadline__gt=F("prepared_at")), name="bag_deadline_after_prep"
+            ),
             models.CheckConstraint(
                 condition=Q(released_at__isnull=True) | Q(released_at__gte=F("prepared_at")),
                 name="bag_released_after_prep",
@@ -261,7 +264,9 @@ class Synthesis(BaseModel):
     pdf = models.BinaryField()
     recipients = models.JSONField(default=list)
     generated_at = models.DateTimeField()
-    run = models.ForeignKey("SynthesisRun", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    run = models.ForeignKey(
+        "SynthesisRun", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         constraints = [

@@ -49,6 +49,8 @@ class Referral(BaseModel):
     patient_birth_name = models.CharField(max_length=100)
     patient_given_names = models.CharField(max_length=150)
     patient_birth_date = models.DateField()
+    # Birth name without case, accents, spaces or hyphens: duplicate detection with the birth date.
+    patient_name_key = models.CharField(max_length=100, blank=True)
     patient_sex = models.CharField(max_length=1, blank=True)
     patient_ins = models.CharField(max_length=15, blank=True, db_index=True)
     patient_phone = models.CharField(max_length=20, blank=True)
@@ -61,7 +63,9 @@ class Referral(BaseModel):
     # Handling
     completeness = models.PositiveSmallIntegerField(default=0)
     missing = models.JSONField(default=list, blank=True)  # field names still missing
-    duplicate_of = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    duplicate_of = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     assigned_to = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     patient = models.ForeignKey(
         Patient, on_delete=models.PROTECT, null=True, blank=True, related_name="fasttrack_referrals"
@@ -79,7 +83,7 @@ class Referral(BaseModel):
         ordering = ["priority", "received_at"]
         indexes = [
             models.Index(fields=["status", "priority", "received_at"], name="ft_referral_queue"),
-            models.Index(fields=["patient_birth_name", "patient_birth_date"], name="ft_referral_identity"),
+            models.Index(fields=["patient_name_key", "patient_birth_date"], name="ft_referral_identity"),
         ]
 
     def __str__(self) -> str:
@@ -114,7 +118,9 @@ class Resource(BaseModel):
 
     name = models.CharField(max_length=120)
     kind = models.CharField(max_length=16, choices=ResourceKind.choices)
-    release_hours = models.PositiveSmallIntegerField(default=48)  # sanctuarised slots given back N hours before
+    release_hours = models.PositiveSmallIntegerField(
+        default=48
+    )  # sanctuarised slots given back N hours before
     active = models.BooleanField(default=True)
 
     class Meta:
@@ -162,7 +168,9 @@ class DiagnosticDay(BaseModel):
     """A diagnostic day (or days) booked in one go from a template."""
 
     referral = models.ForeignKey(Referral, on_delete=models.PROTECT, related_name="diagnostic_days")
-    template = models.ForeignKey(DayTemplate, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    template = models.ForeignKey(
+        DayTemplate, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     first_day = models.DateField()
     booked_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
     letter_sent_at = models.DateTimeField(null=True, blank=True)
@@ -189,11 +197,15 @@ class Booking(BaseModel):
 class PathologyRequest(BaseModel):
     referral = models.ForeignKey(Referral, on_delete=models.PROTECT, related_name="pathology_requests")
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
-    status = models.CharField(max_length=18, choices=PathologyStatus.choices, default=PathologyStatus.REQUESTED)
+    status = models.CharField(
+        max_length=18, choices=PathologyStatus.choices, default=PathologyStatus.REQUESTED
+    )
     sample_site = models.CharField(max_length=200, blank=True)
     smoker = models.BooleanField(null=True, blank=True)
     metastatic = models.BooleanField(null=True, blank=True)
-    context = models.CharField(max_length=12, choices=DiagnosisContext.choices, default=DiagnosisContext.FIRST)
+    context = models.CharField(
+        max_length=12, choices=DiagnosisContext.choices, default=DiagnosisContext.FIRST
+    )
     molecular_tests = models.CharField(max_length=300, blank=True)
     clinical_note = models.TextField(blank=True)
     requested_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
@@ -214,7 +226,9 @@ class CoordinatorTask(BaseModel):
     key = models.CharField(max_length=120, unique=True)  # idempotence of periodic jobs
     title = models.CharField(max_length=300)
     team = models.CharField(max_length=40, blank=True)  # routed team (screening)
-    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, null=True, blank=True, related_name="tasks")
+    referral = models.ForeignKey(
+        Referral, on_delete=models.CASCADE, null=True, blank=True, related_name="tasks"
+    )
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
     due_at = models.DateTimeField(null=True, blank=True)
     done_at = models.DateTimeField(null=True, blank=True)

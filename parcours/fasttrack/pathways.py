@@ -33,10 +33,28 @@ EXAMS: dict[str, tuple[str, str]] = {
 PATHWAYS: dict[str, Pathway] = {
     p.key: p
     for p in (
-        Pathway("pancreas", "Pancréas et voies biliaires", "Pancreas and biliary tract", 48, ("ct_tap", "bloods", "markers")),
+        Pathway(
+            "pancreas",
+            "Pancréas et voies biliaires",
+            "Pancreas and biliary tract",
+            48,
+            ("ct_tap", "bloods", "markers"),
+        ),
         Pathway("lung", "Poumon", "Lung", 48, ("ct_chest", "bloods")),
-        Pathway("liver", "Foie (hépatocarcinome)", "Liver (hepatocellular carcinoma)", 48, ("ct_tap", "mri_liver", "markers")),
-        Pathway("thyroid", "Thyroïde (cancers agressifs)", "Thyroid (aggressive cancers)", 48, ("us_neck", "bloods")),
+        Pathway(
+            "liver",
+            "Foie (hépatocarcinome)",
+            "Liver (hepatocellular carcinoma)",
+            48,
+            ("ct_tap", "mri_liver", "markers"),
+        ),
+        Pathway(
+            "thyroid",
+            "Thyroïde (cancers agressifs)",
+            "Thyroid (aggressive cancers)",
+            48,
+            ("us_neck", "bloods"),
+        ),
         Pathway("lymphoma", "Lymphome", "Lymphoma", 72, ("ct_tap", "bloods", "lymph_biopsy")),
         Pathway("digestive", "Cancers digestifs", "Digestive cancers", 72, ("ct_tap", "endoscopy", "bloods")),
         Pathway("glioblastoma", "Glioblastome", "Glioblastoma", 48, ("mri_brain",)),

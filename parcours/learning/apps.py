@@ -6,3 +6,9 @@ class LearningConfig(AppConfig):
     name = "parcours.learning"
     label = "learning"
     verbose_name = _("Éducation thérapeutique et formation")
+
+    def ready(self) -> None:
+        from parcours.learning.selectors import education_facts
+        from parcours.pathways.facts import register_fact_provider
+
+        register_fact_provider(education_facts)

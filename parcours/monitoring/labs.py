@@ -100,6 +100,10 @@ class VitalDef:
     unit: str
     plausible: tuple[Decimal, Decimal]
     rules: tuple[GradeRule, ...]
+    _by_grade: tuple[GradeRule, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_grade", tuple(sorted(self.rules, key=lambda r: -r.grade)))
 
 
 @dataclass(frozen=True)
@@ -121,7 +125,10 @@ def grade_lab(lab: LabDef, value: Decimal, *, uln: Decimal | None = None, lln: D
 
 def grade_vital(vital: VitalDef, value: Decimal) -> int:
     """CTCAE grade of one vital sign (fever, hypoxia at rest)."""
-    return max((r.grade for r in vital.rules if r.holds(value)), default=0)
+    for rule in vital._by_grade:  # highest grade first
+        if rule.holds(value):
+            return rule.grade
+    return 0
 
 
 # ------------------------------------------------------------------------------------------ loading

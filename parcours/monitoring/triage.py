@@ -386,20 +386,24 @@ def loads_strict(text: str | bytes) -> Any:
     def no_constant(name: str) -> Any:
         raise TriageInputError("input", f"not valid JSON: {name} is not a number")
 
-    def unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        result: dict[str, Any] = {}
-        for key, value in pairs:
-            if key in result:
-                raise TriageInputError(key, "this key appears twice in the same object")
-            result[key] = value
-        return result
-
     try:
-        return json.loads(text, parse_float=Decimal, parse_constant=no_constant, object_pairs_hook=unique)
+        return json.loads(text, parse_float=Decimal, parse_constant=no_constant, object_pairs_hook=_unique_pairs)
     except json.JSONDecodeError as exc:
         raise TriageInputError("input", f"not valid JSON: {exc}") from None
     except UnicodeDecodeError as exc:
         raise TriageInputError("input", f"not valid JSON (encoding): {exc}") from None
+
+
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``object_pairs_hook`` of :func:`loads_strict`: the dict is built in C; a repeated key makes it shorter."""
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        for key, _value in pairs:
+            if key in seen:
+                raise TriageInputError(key, "this key appears twice in the same object")
+            seen.add(key)
+    return result
 
 
 def parse_assessment(data: object, *, policy: TriagePolicy | None = None, path: str = "") -> Assessment:
@@ -497,18 +501,30 @@ def _parse_labs(data: object, policy: TriagePolicy, parent: str) -> tuple[LabVal
         if lab is None or not raw.keys() <= _LAB_KEY_SET:
             _lab_error(raw, labs, f"{path}[{index}]")
         # memoised exact conversion of plain numbers; anything else (and errors) through _number
+        # (numbers parsed by loads_strict are already exact Decimals: taken as they are when finite)
         raw_value, raw_uln, raw_lln = raw.get("value"), raw.get("uln"), raw.get("lln")
-        value = memo(raw_value) if type(raw_value) in _PLAIN else None
+        kind = type(raw_value)
+        value = (
+            raw_value
+            if kind is Decimal and raw_value.is_finite()
+            else (memo(raw_value) if kind in _PLAIN else None)
+        )
         if value is None:
             value = _number(raw_value, f"{path}[{index}]", "value")
             if value is None:
                 raise TriageInputError(
                     f"{path}[{index}].value", f"missing (the {lab.code} value is required)"
                 )
-        uln = memo(raw_uln) if type(raw_uln) in _PLAIN else None
+        kind = type(raw_uln)
+        uln = (
+            raw_uln if kind is Decimal and raw_uln.is_finite() else (memo(raw_uln) if kind in _PLAIN else None)
+        )
         if uln is None and raw_uln is not None:
             uln = _number(raw_uln, f"{path}[{index}]", "uln")
-        lln = memo(raw_lln) if type(raw_lln) in _PLAIN else None
+        kind = type(raw_lln)
+        lln = (
+            raw_lln if kind is Decimal and raw_lln.is_finite() else (memo(raw_lln) if kind in _PLAIN else None)
+        )
         if lln is None and raw_lln is not None:
             lln = _number(raw_lln, f"{path}[{index}]", "lln")
         if (
@@ -533,6 +549,8 @@ def _number(raw: object, path: str, key: str) -> Decimal | None:
     if raw is None:
         return None
     kind = type(raw)
+    if kind is Decimal and raw.is_finite():  # from loads_strict: already exact
+        return raw
     if kind is float or kind is int:
         number = _DECIMALS.get(raw)
         if number is None:
@@ -640,7 +658,7 @@ def triage(assessment: Assessment, *, policy: TriagePolicy | None = None) -> Tri
         if first == 0:  # a later item answered after a first 0: still composite 0 (zero-imputation)
             continue
         values = (first,) if len(items) == 1 else tuple(map(pro_get, items))
-        grade = None if None in values else term.table[cast(tuple[int, ...], values)]
+        grade = None if None in values else term.table[values]  # type: ignore[index]
         if grade is not None:
             term_grades[number] = grade
             if grade >= 1:
@@ -658,21 +676,29 @@ def triage(assessment: Assessment, *, policy: TriagePolicy | None = None) -> Tri
         grade = definition.grade(lab.value, lab.uln, lab.lln)
         if grade >= 1:
             findings.append(Finding("lab", lab.code, definition.label, grade))
-    for name, vital in grading.vitals.items():
-        if name in assessment.vitals:
-            grade = grade_vital(vital, assessment.vitals[name])
-            if grade >= 1:
-                findings.append(Finding("vital", name, vital.label, grade))
+    vitals = assessment.vitals
+    if vitals:
+        for name, vital in grading.vitals.items():
+            if name in vitals:
+                grade = grade_vital(vital, vitals[name])
+                if grade >= 1:
+                    findings.append(Finding("vital", name, vital.label, grade))
 
-    # 4. red flags
-    red_flags = tuple(
-        RedFlag(flag.code, flag.label)
-        for flag in policy.red_flags
-        if all(_holds(cond, assessment, term_grades, library) for cond in flag.conditions)
-    )
+    # 4. red flags (plain loops: this runs for every assessment of a batch)
+    flags: list[RedFlag] = []
+    for flag in policy.red_flags:
+        for cond in flag.conditions:
+            if not _holds(cond, assessment, term_grades, library):
+                break
+        else:
+            flags.append(RedFlag(flag.code, flag.label))
+    red_flags = tuple(flags)
 
     # 5. max grade and level
-    max_grade = max((f.grade for f in findings), default=0)
+    max_grade = 0
+    for finding in findings:
+        if finding.grade > max_grade:
+            max_grade = finding.grade
     level = policy.no_finding_level
     for min_grade, candidate in policy.levels:
         if max_grade >= min_grade:
@@ -792,12 +818,17 @@ def result_to_json(result: TriageResult) -> dict[str, Any]:
 def _holds(
     cond: Condition, assessment: Assessment, term_grades: Mapping[int, int], library: ItemLibrary
 ) -> bool:
-    test = OPERATORS[cond.op]
-    if cond.kind == "vital":
+    kind = cond.kind
+    if kind == "vital":
         value = assessment.vitals.get(cond.key)
-        return value is not None and test(value, cond.value)
-    if cond.kind == "lab":
-        return any(lab.code == cond.key and test(lab.value, cond.value) for lab in assessment.labs)
+        return value is not None and OPERATORS[cond.op](value, cond.value)
+    if kind == "lab":
+        key = cond.key
+        for lab in assessment.labs:
+            if lab.code == key and OPERATORS[cond.op](lab.value, cond.value):
+                return True
+        return False
+    test = OPERATORS[cond.op]
     number = int(cond.key)
     grade = term_grades.get(number)
     if grade is None:  # not among the graded non-zero terms: zero-imputed, not graded or not asked

@@ -18,6 +18,7 @@ from parcours.optimiser.precheck import Feasibility, precheck
 from parcours.optimiser.schedule import Action, Context, VisitAction
 
 Engine = Literal["pyvrp", "ortools"]
+BALANCE_DEFAULT = 0.05  # minutes of travel per minute of work above the fair share (see workload.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +32,10 @@ class SolveOptions:
     # Asked now and then during the search; True ends it early with the best plan found so far (the
     # planner's "stop" button). The main search asks; parallel workers are then stopped too.
     should_stop: Callable[[], bool] | None = None
+    # Workload balance (secondary objective; PyVRP engine, days with bags or of ≥ 200 visits): each
+    # minute a round lasts beyond the day's fair share of the nurse's shift costs this many minutes of
+    # travel. 0 = travel only (the CLI default); the planning page uses BALANCE_DEFAULT.
+    balance: float = 0.0
 
 
 def solve(
@@ -64,6 +69,7 @@ def solve(
             workers=opts.workers,
             warm_start=opts.warm_start,
             should_stop=opts.should_stop,
+            balance=opts.balance,
         ).routes
     rounds = [
         Round(nurse=n, head=ctx.empty_head(n), actions=list(engine_routes.get(n.id, [])))

@@ -62,12 +62,13 @@ from pyvrp.constants import MAX_VALUE
 from pyvrp.IteratedLocalSearch import IteratedLocalSearch, IteratedLocalSearchParams
 from pyvrp.PenaltyManager import PenaltyManager, PenaltyParams
 from pyvrp.search import OPERATORS, LocalSearch, PerturbationManager, PerturbationParams
-from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria, StoppingCriterion
+from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria, NoImprovement, StoppingCriterion
 
 from parcours.optimiser.construct import greedy_rounds
 from parcours.optimiser.model import Nurse, Visit
 from parcours.optimiser.precheck import Feasibility
-from parcours.optimiser.schedule import Action, Context, PickupAction, VisitAction
+from parcours.optimiser.schedule import Action, Context, PickupAction, VisitAction, time_route
+from parcours.optimiser.workload import fair_share, working_minutes
 
 IntMatrix = npt.NDArray[np.int64]
 WarmStart = Literal["auto", "greedy", "none"]
@@ -105,6 +106,18 @@ def _load_scale(visits: Sequence[Visit], nurses: Sequence[Nurse]) -> int:
     return 1 if all(float(x).is_integer() for x in values) else 1000
 
 
+@dataclass(frozen=True, slots=True)
+class Balance:
+    """The workload-balance term: each minute a round lasts beyond ``fair_share`` × the nurse's shift
+    costs ``weight`` minutes of travel."""
+
+    weight: float
+    fair_share: float
+
+
+BALANCE_UNITS = 20  # distance units per time unit when balancing (weights down to 1/20)
+
+
 @dataclass
 class _Built:
     data: ProblemData
@@ -115,11 +128,18 @@ class _Built:
     duration: IntMatrix  # scaled travel durations, no skill masking (for the neighbourhood)
     skills: dict[str, frozenset[str]]  # visit id → skills
     nurse_skills: list[frozenset[str]]  # the distinct nurse skill sets
+    count_unit: int = 0  # added to every edge entering a visit (max_visits as max_distance)
+    dist_mult: int = 1  # distance units per time unit (BALANCE_UNITS with a balance term)
 
 
 def build_problem(
-    ctx: Context, visits: Sequence[Visit], prize_factor: int = 10, nurses: Sequence[Nurse] | None = None
+    ctx: Context,
+    visits: Sequence[Visit],
+    prize_factor: int = 10,
+    nurses: Sequence[Nurse] | None = None,
+    balance: Balance | None = None,
 ) -> _Built:
+    """The PyVRP problem of ``visits`` for ``nurses`` (default: all); ``balance`` adds the workload term."""
     inst = ctx.instance
     fleet = list(inst.nurses if nurses is None else nurses)
     table = ctx.table
@@ -145,7 +165,10 @@ def build_problem(
     n_loc = len(used)
     locations = [Location(x=float(table.points[i].x), y=float(table.points[i].y)) for i in used]
 
-    distance: IntMatrix = np.rint(m * scale).astype(np.int64)
+    # With a balance term, distances are in finer units (BALANCE_UNITS per time unit) so that a minute of
+    # work above the fair share can cost a fraction of a minute of travel (PyVRP costs are integers).
+    dist_mult = BALANCE_UNITS if balance is not None and balance.weight > 0 else 1
+    distance: IntMatrix = np.rint(m * scale * dist_mult).astype(np.int64)
     duration: IntMatrix = np.ceil(m * scale - 1e-6).astype(np.int64)
     np.maximum(duration, 0, out=duration)
     for d in inst.depots:
@@ -158,6 +181,17 @@ def build_problem(
     max_edge = int(distance.max()) if n_loc else 1
     prize = prize_factor * max(max_edge, 1) + 1
     big = int(min(MAX_VALUE // 4, 1000 * prize))
+    # max_visits, exactly for every visit: each edge entering a visit is `count_unit` longer, more than
+    # any round's travel, and a nurse's max_distance allows max_visits of them (PyVRP's loads count a
+    # bag, a shipment, only while it is carried). Every placed visit costs the same count_unit, repaid
+    # by its prize, so travel comparisons between plans with the same visits are unchanged.
+    count_unit = 0
+    if any(n.max_visits is not None for n in fleet):
+        count_unit = dist_mult * max(_down(n.shift_end, scale) - _up(n.shift_start, scale) for n in fleet) + 1
+        count_unit = max(count_unit, max_edge + 1)
+        prize += count_unit
+        distance[:, n_loc - len(visits) :] += count_unit
+        np.fill_diagonal(distance, 0)
 
     # Nurses: identical nurses share a vehicle type.
     groups_by_key: dict[tuple[object, ...], list[Nurse]] = {}
@@ -214,6 +248,14 @@ def build_problem(
     vehicle_types: list[VehicleType] = []
     for g in groups:
         n = g[0]
+        early, late = _up(n.shift_start, scale), _down(n.shift_end, scale)
+        fair, over, over_cost = max(late - early, 0), 0, 0
+        if dist_mult > 1 and balance is not None and late > early:
+            # Workload balance: every minute of work beyond the fair share of her shift costs
+            # `weight` minutes of travel (PyVRP's overtime, up to the end of her shift).
+            fair = min(late - early, math.ceil(balance.fair_share * (late - early)))
+            over = late - early - fair
+            over_cost = max(1, round(balance.weight * dist_mult))
         capacity: list[int] = []
         if use_count:
             capacity.append(n.max_visits if n.max_visits is not None else _BIG_CAPACITY)
@@ -227,10 +269,18 @@ def build_problem(
                 capacity=capacity,
                 start_depot=depot_at(loc_of[table.start_index[n.id]]),
                 end_depot=depot_at(loc_of[table.end_index[n.id]]),
-                tw_early=_up(n.shift_start, scale),
-                tw_late=_down(n.shift_end, scale),
+                tw_early=early,
+                tw_late=late,
                 profile=profile_of[n.skills],
+                max_distance=(
+                    (n.max_visits + 1) * count_unit - 1
+                    if count_unit and n.max_visits is not None
+                    else MAX_VALUE
+                ),
                 name=n.id,
+                shift_duration=fair,
+                max_overtime=over,
+                unit_overtime_cost=over_cost,
             )
         )
 
@@ -294,6 +344,8 @@ def build_problem(
         duration=duration,
         skills={v.id: v.skills for v in visits},
         nurse_skills=skill_sets,
+        count_unit=count_unit,
+        dist_mult=dist_mult,
     )
 
 
@@ -423,7 +475,12 @@ def _pick(solution: Solution) -> _Picked:
         (r.vehicle_type(), [(a.type.value, a.idx) for a in r.schedule() if not a.is_depot()])
         for r in solution.routes()
     ]
-    return (not solution.is_feasible(), missing, solution.distance(), routes)
+    return (not solution.is_feasible(), missing, _cost(solution), routes)
+
+
+def _cost(solution: Solution) -> int:
+    """The search's objective without prizes: distance (+ the balance term's overtime cost)."""
+    return solution.distance_cost() + solution.duration_cost()
 
 
 @dataclass(frozen=True, slots=True)
@@ -434,6 +491,7 @@ class SearchConfig:
     same_depot: int = 100  # pick-ups of the same pharmacy in a pick-up's list
     history_length: int = 100  # late-acceptance history (PyVRP default 300: too slow to converge in 60 s)
     max_perturbations: int = 5  # activities moved per perturbation (PyVRP default 25)
+    exhaustive_on_best: bool = True  # exhaustive local search on every new best plan (PyVRP default)
 
 
 # One configuration per parallel search: different neighbourhoods make the two searches diverge.
@@ -447,8 +505,10 @@ class DecomposeConfig:
     """Settings of the piece-by-piece search of large days (``_decomposed``)."""
 
     piece_visits: int = 110  # visits per piece (the day is cut into a multiple of the workers)
-    piece_iterations: int = 1500  # iterations of the tuned search per piece and pass
-    share: float = 0.85  # of the time, spent on pieces before the whole-day search
+    piece_iterations: int = 4000  # at most this many iterations of the tuned search per piece and pass
+    piece_patience: int = 300  # and stop a piece after this many without improvement (0: never)
+    share: float = 1.0  # of the time spent on pieces (the rest: whole-day searches)
+    search: SearchConfig = SearchConfig(num_neighbours=30, same_depot=30)  # the search in each piece
 
 
 DECOMPOSE = DecomposeConfig()
@@ -554,8 +614,8 @@ def _run_tuned(
     # many ≈ a twentieth of a visit's prize.
     prize = max((c.prize for c in data.clients()), default=0)
     prize = max([prize, *(sh.prize for sh in data.shipments())])
-    tw = 100.0  # travel and time share one unit, so this holds for every scale
-    pm = PenaltyManager(([max(prize / 20, 1.0)] * data.num_load_dimensions, tw, tw), penalty)
+    tw = 100.0 * built.dist_mult  # one unit of time = dist_mult units of distance, at every scale
+    pm = PenaltyManager(([max(prize / 20, 1.0)] * data.num_load_dimensions, tw, 10.0), penalty)
     start = ls(initial, pm.max_cost_evaluator(), exhaustive=True)
     if start.is_feasible():
         data, start = _require_planned(data, start)
@@ -563,7 +623,13 @@ def _run_tuned(
     else:
         start = initial
     ils = IteratedLocalSearch(
-        data, pm, ls, start, IteratedLocalSearchParams(history_length=config.history_length)
+        data,
+        pm,
+        ls,
+        start,
+        IteratedLocalSearchParams(
+            history_length=config.history_length, exhaustive_on_best=config.exhaustive_on_best
+        ),
     )
     return _pick(ils.run(stop, collect_stats=False).best)
 
@@ -619,6 +685,18 @@ def _positions(
             pos[n.id] = (float(home.x), float(home.y))
         load[n.id] = len(mine)
     return pos, load
+
+
+def _balance(ctx: Context, rounds: dict[str, list[Action]], weight: float) -> Balance | None:
+    """The balance term for rounds like ``rounds`` (their working time sets the fair share)."""
+    if weight <= 0:
+        return None
+    work: list[float] = []
+    for n in ctx.instance.nurses:
+        if acts := rounds.get(n.id):
+            timed = time_route(ctx, n, acts)
+            work.append(working_minutes(timed.stops, timed.travel))
+    return Balance(weight=weight, fair_share=fair_share(work, ctx.instance.nurses))
 
 
 def _pieces(
@@ -684,15 +762,16 @@ def _solve_piece(
     stop: StoppingCriterion,
     seed: int,
     config: SearchConfig,
+    balance: Balance | None = None,
 ) -> dict[str, list[Action]]:
     """Search one piece of the day; its nurses' new rounds (the old ones if the search did not improve)."""
     old = {n.id: rounds.get(n.id, []) for n in nurses}
     if not visits:
         return old
-    built = build_problem(ctx, visits, TUNED_PRIZE_FACTOR, nurses)
+    built = build_problem(ctx, visits, TUNED_PRIZE_FACTOR, nurses, balance)
     start = initial_solution(built, old)
     picked = _run_tuned(built, stop, seed, start, config)
-    if picked[:3] > (not start.is_feasible(), len(start.unplanned()), start.distance()):
+    if picked[:3] > (not start.is_feasible(), len(start.unplanned()), _cost(start)):
         return old
     out: dict[str, list[Action]] = {n.id: [] for n in nurses}
     out.update(_to_rounds(built, picked))
@@ -705,9 +784,11 @@ def _solve_pieces(
     rounds: dict[str, list[Action]],
     deadline: float,
     iterations: int,
+    patience: int,
     seed: int,
     config: SearchConfig,
     should_stop: Callable[[], bool] | None,
+    balance: Balance | None = None,
 ) -> dict[str, list[Action]]:
     """Search the pieces one after the other (``iterations`` each, not beyond ``deadline``)."""
     out: dict[str, list[Action]] = {}
@@ -716,9 +797,13 @@ def _solve_pieces(
         if left <= 0.05 or (should_stop is not None and should_stop()):
             break
         criteria: list[StoppingCriterion] = [MaxIterations(iterations), MaxRuntime(left)]
+        if patience > 0:
+            criteria.append(NoImprovement(patience))
         if should_stop is not None:
             criteria.append(_AskCaller(should_stop))
-        out.update(_solve_piece(ctx, nurses, part, rounds, MultipleCriteria(criteria), seed + k, config))
+        out.update(
+            _solve_piece(ctx, nurses, part, rounds, MultipleCriteria(criteria), seed + k, config, balance)
+        )
     return out
 
 
@@ -729,11 +814,15 @@ def _solve_pieces_in_child(
     rounds: dict[str, list[Action]],
     deadline: float,
     iterations: int,
+    patience: int,
     seed: int,
     config: SearchConfig,
+    balance: Balance | None,
 ) -> None:
     try:
-        conn.send(_solve_pieces(ctx, pieces, rounds, deadline, iterations, seed, config, None))
+        conn.send(
+            _solve_pieces(ctx, pieces, rounds, deadline, iterations, patience, seed, config, None, balance)
+        )
     finally:
         conn.close()
 
@@ -750,6 +839,7 @@ def _decomposed(
     should_stop: Callable[[], bool] | None,
     config: DecomposeConfig,
     max_passes: int | None = None,
+    balance_weight: float = 0.0,
 ) -> dict[str, list[Action]]:
     """Improve ``rounds`` piece by piece until ``deadline`` (or ``max_passes`` passes over the day).
 
@@ -767,6 +857,7 @@ def _decomposed(
         if deadline - time.monotonic() < 0.5 or (should_stop is not None and should_stop()):
             break
         pieces = _pieces(ctx, feas, visits, rounds, parts, rng)
+        balance = _balance(ctx, rounds, balance_weight)
         pass_seed = seed + 1000 * (done + 1)
         procs = []
         for w in range(1, workers):
@@ -780,8 +871,10 @@ def _decomposed(
                     rounds,
                     deadline,
                     config.piece_iterations,
+                    config.piece_patience,
                     pass_seed + 100 * w,
-                    WORKER_CONFIGS[0],
+                    config.search,
+                    balance,
                 ),
             )
             proc.start()
@@ -795,9 +888,11 @@ def _decomposed(
                 rounds,
                 deadline,
                 config.piece_iterations,
+                config.piece_patience,
                 pass_seed,
-                WORKER_CONFIGS[0],
+                config.search,
                 should_stop,
+                balance,
             )
         )
         stopped = should_stop is not None and should_stop()
@@ -824,6 +919,7 @@ def solve_pyvrp(
     workers: int = 1,
     warm_start: WarmStart = "auto",
     should_stop: Callable[[], bool] | None = None,
+    balance: float = 0.0,
 ) -> EngineResult:
     """Solve with PyVRP; returns each nurse's ordered actions (not yet timed or checked).
 
@@ -831,16 +927,17 @@ def solve_pyvrp(
     default search, no tuning) or ``auto`` (greedy for days with bags or of 200 visits or more, where it
     pays off, with the tuned search). With ``workers`` > 1, that many searches run in parallel processes
     with other seeds (tuned days: other neighbourhoods; small plain days: the second one uses the other
-    kind of start) and the best plan wins; on tuned days of ≥ 400 visits they first search sectors of the
-    day in parallel (``_decomposed``).
+    kind of start) and the best plan wins. Tuned days of ≥ 400 visits are searched piece by piece
+    (``_decomposed``), the workers taking the pieces in turn. ``balance`` > 0 (tuned days only) adds the
+    workload-balance term: each minute of work beyond the fair share of a shift costs ``balance``
+    minutes of travel.
     """
     t0 = time.perf_counter()
     tuned = _tuned(ctx, visits) and warm_start != "none"
-    built = build_problem(ctx, visits, TUNED_PRIZE_FACTOR if tuned else PLAIN_PRIZE_FACTOR)
     use_greedy = tuned or warm_start == "greedy" or (warm_start == "auto" and len(visits) >= 200)
     start_rounds = greedy_rounds(ctx, feas, visits)
     if tuned and len(visits) >= DECOMPOSE_FROM and max_iterations is None:
-        # First the day piece by piece (fast descent), then the whole day (see ADR 0003).
+        # The day piece by piece (see ADR 0003), then, if DECOMPOSE.share < 1, the whole day.
         left = time_limit - (time.perf_counter() - t0)
         start_rounds = _decomposed(
             ctx,
@@ -852,9 +949,16 @@ def solve_pyvrp(
             workers=max(workers, 1),
             should_stop=should_stop,
             config=DECOMPOSE,
+            balance_weight=balance,
         )
-        if should_stop is not None and should_stop():
+        if DECOMPOSE.share >= 1 or (should_stop is not None and should_stop()):
             return EngineResult(routes=start_rounds, objective=math.nan)
+    built = build_problem(
+        ctx,
+        visits,
+        TUNED_PRIZE_FACTOR if tuned else PLAIN_PRIZE_FACTOR,
+        balance=_balance(ctx, start_rounds, balance) if tuned else None,
+    )
     greedy = initial_solution(built, start_rounds)
     remaining = time_limit - (time.perf_counter() - t0)
     criteria: list[StoppingCriterion] = [MaxRuntime(max(remaining, 0.01))]
@@ -898,7 +1002,15 @@ def solve_pyvrp(
                     picks.append(parent.recv())
             proc.join()
     best = min(picks, key=lambda p: (p[0], p[1], p[2]))
-    return EngineResult(routes=_to_rounds(built, best), objective=float(best[2]) / _scale_for(ctx))
+    return EngineResult(
+        routes=_to_rounds(built, best),
+        objective=float(best[2] - built.count_unit * _placed(best)) / _scale_for(ctx) / built.dist_mult,
+    )
+
+
+def _placed(picked: _Picked) -> int:
+    """Visits placed in a picked solution."""
+    return sum(1 for _, acts in picked[3] for kind, _ in acts if kind != ActivityType.PICKUP.value)
 
 
 def _to_rounds(built: _Built, picked: _Picked) -> dict[str, list[Action]]:

@@ -63,9 +63,13 @@ class HoldDecision(models.TextChoices):
 
 class TaskKind(models.TextChoices):
     MISSED_QUESTIONNAIRE = "missed_questionnaire", _("Questionnaire non rempli : appeler le patient")
-    INCOMPLETE_QUESTIONNAIRE = "incomplete_questionnaire", _("Questionnaire incomplet : compléter les réponses")
+    INCOMPLETE_QUESTIONNAIRE = (
+        "incomplete_questionnaire",
+        _("Questionnaire incomplet : compléter les réponses"),
+    )
     FOLLOWUP_CALL = "followup_call", _("Appel de suivi J+10 après la cure à domicile")
-    ROUTINE_REVIEW = "routine_review", _("Signalement à voir au prochain contact")
+    ROUTINE_REVIEW = "routine_review", _("Message du patient à lire")
+    PROXY_ENTRY = "proxy_entry", _("Questionnaire à saisir avec le patient")
 
 
 class TaskStatus(models.TextChoices):

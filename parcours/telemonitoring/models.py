@@ -34,7 +34,9 @@ class MonitoringPlan(BaseModel):
     treatment_start = models.DateField()
     weekly_weeks = models.PositiveSmallIntegerField(default=13)  # first 3 months: weekly
     pre_cure_days = models.PositiveSmallIntegerField(default=2)  # then: due this many days before each cure
-    send_channel = models.CharField(max_length=8, default="sms")  # "sms" | "email" | "proxy" (entered by IDEL)
+    send_channel = models.CharField(
+        max_length=8, default="sms"
+    )  # "sms" | "email" | "proxy" (entered by IDEL)
     audience = models.CharField(max_length=12, default="patient")  # "patient" | "caregiver"
     sequence = models.CharField(max_length=8, blank=True)  # "S1" | "S2" ... (domain.md section 2.1)
     active = models.BooleanField(default=True)
@@ -47,9 +49,13 @@ class QuestionnaireAssignment(BaseModel):
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="questionnaire_assignments")
     questionnaire = models.CharField(max_length=60)  # definition code, e.g. "pro-ctcae-ici"
     regimen = models.CharField(max_length=120, blank=True)
-    reason = models.CharField(max_length=12, choices=AssignmentReason.choices, default=AssignmentReason.MANUAL)
+    reason = models.CharField(
+        max_length=12, choices=AssignmentReason.choices, default=AssignmentReason.MANUAL
+    )
     due_at = models.DateTimeField()
-    status = models.CharField(max_length=12, choices=AssignmentStatus.choices, default=AssignmentStatus.PENDING)
+    status = models.CharField(
+        max_length=12, choices=AssignmentStatus.choices, default=AssignmentStatus.PENDING
+    )
     # Schedules create assignments idempotently: "weekly:2026-W48", "pre_cure:<cure id>".
     schedule_key = models.CharField(max_length=80, blank=True)
     reminded_at = models.DateTimeField(null=True, blank=True)
@@ -62,7 +68,9 @@ class QuestionnaireAssignment(BaseModel):
         indexes = [models.Index(fields=["status", "due_at"], name="tm_assign_status_due")]
         constraints = [
             models.UniqueConstraint(
-                fields=["patient", "schedule_key"], condition=~Q(schedule_key=""), name="tm_assign_schedule_once"
+                fields=["patient", "schedule_key"],
+                condition=~Q(schedule_key=""),
+                name="tm_assign_schedule_once",
             ),
         ]
 
@@ -90,7 +98,9 @@ class QuestionnaireResponse(BaseModel):
         indexes = [models.Index(fields=["patient", "-submitted_at"], name="tm_response_patient")]
         constraints = [
             models.UniqueConstraint(
-                fields=["assignment"], condition=Q(assignment__isnull=False), name="tm_response_one_per_assignment"
+                fields=["assignment"],
+                condition=Q(assignment__isnull=False),
+                name="tm_response_one_per_assignment",
             ),
         ]
 
@@ -138,7 +148,9 @@ class Alert(BaseModel):
     escalation_due_at = models.DateTimeField(null=True, blank=True)
     escalated_at = models.DateTimeField(null=True, blank=True)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
-    acknowledged_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+", null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        USER, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
     closed_at = models.DateTimeField(null=True, blank=True)
     closed_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+", null=True, blank=True)
     close_reason = models.CharField(max_length=1000, blank=True)

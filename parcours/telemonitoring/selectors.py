@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import QuerySet
 
+from parcours.core import clock
 from parcours.patients.models import Patient
+from parcours.telemonitoring.charts import Chart, Point
 from parcours.telemonitoring.enums import AlertStatus, HoldStatus, TaskStatus
-from parcours.telemonitoring.models import Alert, TreatmentHold, TriageAssessment, WorkTask
+from parcours.telemonitoring.models import (
+    Alert,
+    MonitoringPlan,
+    QuestionnaireAssignment,
+    QuestionnaireResponse,
+    TreatmentHold,
+    TriageAssessment,
+    WorkTask,
+)
 from parcours.treatments.ok_gate import TriageSummary
 
 LEVEL_ORDER = {"urgent": 0, "same_day": 1, "routine": 2, "none": 3}
@@ -33,7 +45,9 @@ class GateStatus:
 
 
 def open_hold(patient: Patient) -> TreatmentHold | None:
-    return TreatmentHold.objects.filter(patient=patient, status=HoldStatus.OPEN).order_by("-opened_at").first()
+    return (
+        TreatmentHold.objects.filter(patient=patient, status=HoldStatus.OPEN).order_by("-opened_at").first()
+    )
 
 
 def latest_assessment(patient: Patient) -> TriageAssessment | None:
@@ -50,7 +64,9 @@ def gate_status(patient: Patient) -> GateStatus:
     )
     hold = open_hold(patient)
     levels = sorted(
-        Alert.objects.filter(patient=patient).exclude(status=AlertStatus.CLOSED).values_list("level", flat=True),
+        Alert.objects.filter(patient=patient)
+        .exclude(status=AlertStatus.CLOSED)
+        .values_list("level", flat=True),
         key=lambda level: LEVEL_ORDER.get(level, 9),
     )
     summary = (
@@ -90,4 +106,109 @@ def queue_tasks(patients: QuerySet[Patient]) -> QuerySet[WorkTask]:
         WorkTask.objects.filter(patient__in=patients, status=TaskStatus.OPEN)
         .select_related("patient")
         .order_by("due_at", "id")
+    )
+
+
+# ------------------------------------------------------------------------------------ patient page
+
+
+@dataclass(frozen=True)
+class PatientMonitoring:
+    plan: MonitoringPlan | None
+    latest: TriageAssessment | None
+    assessments: list[TriageAssessment]
+    alerts: list[Alert]
+    hold: TreatmentHold | None
+    holds: list[TreatmentHold]
+    tasks: list[WorkTask]
+    assignments: list[QuestionnaireAssignment]
+    responses: list[QuestionnaireResponse]
+    charts: list[Chart]
+
+
+KEY_LABS = ("ALT", "AST", "BILIRUBIN", "CREATININE", "NEUTROPHILS", "PLATELETS", "TSH")
+
+
+def pro_grade_series(patient: Patient, *, since: dt.datetime) -> list[Point]:
+    """Highest PRO-CTCAE composite grade of each questionnaire (0 when no symptom graded >= 1)."""
+    points = []
+    for a in TriageAssessment.objects.filter(
+        patient=patient, trigger="questionnaire", assessed_at__gte=since
+    ).order_by("assessed_at"):
+        grades = [f["grade"] for f in a.result.get("findings", []) if f.get("source") == "pro"]
+        points.append(Point(a.assessed_at, float(max(grades, default=0))))
+    return points
+
+
+def trend_charts(
+    patient: Patient, *, cure_dates: list[dt.date] | None = None, days: int = 180
+) -> list[Chart]:
+    from django.utils.translation import gettext as _
+
+    from parcours.clinical.catalogue import lookup
+    from parcours.clinical.selectors import observations_for
+
+    since = clock.now() - dt.timedelta(days=days)
+    cures = [d for d in (cure_dates or []) if d >= since.date()]
+    charts = [
+        Chart(
+            id="pro",
+            title=_("Grade composite PRO-CTCAE le plus élevé, par questionnaire (0 à 3)"),
+            unit="",
+            points=pro_grade_series(patient, since=since),
+            y_max=3,
+            integer_axis=True,
+            cure_dates=cures,
+        )
+    ]
+    by_code: dict[str, list[Any]] = {}
+    for obs in observations_for(patient, kind="lab", codes=KEY_LABS, since=since):
+        by_code.setdefault(obs.code, []).append(obs)
+    for code in KEY_LABS:
+        rows = by_code.get(code)
+        if not rows:
+            continue
+        latest = rows[0]
+        ref = []
+        if latest.upper is not None:
+            ref.append((_("LSN"), float(latest.upper)))
+        if latest.lower is not None:
+            ref.append((_("LIN"), float(latest.lower)))
+        definition = lookup("lab", code)
+        label = definition.fr if definition is not None else code
+        charts.append(
+            Chart(
+                id=f"lab-{code.lower()}",
+                title=f"{label} ({latest.unit})",
+                unit=latest.unit,
+                points=[Point(o.observed_at, float(o.value)) for o in rows],
+                reference=ref,
+                cure_dates=cures,
+            )
+        )
+    return charts
+
+
+def patient_monitoring(patient: Patient, *, cure_dates: list[dt.date] | None = None) -> PatientMonitoring:
+    assessments = list(TriageAssessment.objects.filter(patient=patient).order_by("-assessed_at", "-id")[:20])
+    return PatientMonitoring(
+        plan=MonitoringPlan.objects.filter(patient=patient).first(),
+        latest=assessments[0] if assessments else None,
+        assessments=assessments,
+        alerts=list(
+            Alert.objects.filter(patient=patient)
+            .select_related("acknowledged_by", "closed_by", "assessment")
+            .prefetch_related("events__actor")
+            .order_by("-opened_at")[:20]
+        ),
+        hold=open_hold(patient),
+        holds=list(TreatmentHold.objects.filter(patient=patient).prefetch_related("reviews__reviewer")[:10]),
+        tasks=list(WorkTask.objects.filter(patient=patient, status=TaskStatus.OPEN).order_by("due_at")),
+        assignments=list(QuestionnaireAssignment.objects.filter(patient=patient).order_by("-due_at")[:10]),
+        responses=list(
+            QuestionnaireResponse.objects.filter(patient=patient)
+            .select_related("entered_by")
+            .order_by("-submitted_at")[:10]
+        ),
+        charts=trend_charts(patient, cure_dates=cure_dates),
     )

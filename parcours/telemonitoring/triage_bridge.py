@@ -22,10 +22,22 @@ NEEDS = {
 }
 # Absolute thresholds are in 10^9/L (cells) and g/dL (haemoglobin): factor from the unit recorded.
 _UNIT_FACTORS: Mapping[str, Mapping[str, Decimal]] = {
-    "NEUTROPHILS": {"g/l": Decimal(1), "10^9/l": Decimal(1), "giga/l": Decimal(1), "/mm3": Decimal("0.001"),
-                    "/µl": Decimal("0.001"), "/ul": Decimal("0.001")},
-    "PLATELETS": {"g/l": Decimal(1), "10^9/l": Decimal(1), "giga/l": Decimal(1), "/mm3": Decimal("0.001"),
-                  "/µl": Decimal("0.001"), "/ul": Decimal("0.001")},
+    "NEUTROPHILS": {
+        "g/l": Decimal(1),
+        "10^9/l": Decimal(1),
+        "giga/l": Decimal(1),
+        "/mm3": Decimal("0.001"),
+        "/µl": Decimal("0.001"),
+        "/ul": Decimal("0.001"),
+    },
+    "PLATELETS": {
+        "g/l": Decimal(1),
+        "10^9/l": Decimal(1),
+        "giga/l": Decimal(1),
+        "/mm3": Decimal("0.001"),
+        "/µl": Decimal("0.001"),
+        "/ul": Decimal("0.001"),
+    },
     "HEMOGLOBIN": {"g/dl": Decimal(1), "g/l": Decimal("0.1")},
 }
 VITALS = {"TEMP": "temperature_c", "SPO2": "spo2_percent"}
@@ -78,7 +90,9 @@ def explanation(result: TriageResult) -> list[dict[str, Any]]:
     """The result in words (fr and en), worst first: red flags, hold, discontinuation, findings, incomplete."""
     rows: list[dict[str, Any]] = []
     for flag in result.red_flags:
-        rows.append({"kind": "red_flag", "code": flag.code, "grade": None, "fr": flag.label.fr, "en": flag.label.en})
+        rows.append(
+            {"kind": "red_flag", "code": flag.code, "grade": None, "fr": flag.label.fr, "en": flag.label.en}
+        )
     for r in result.hold_reasons:
         rows.append({"kind": "hold", "code": r.code, "grade": r.grade, "fr": r.label.fr, "en": r.label.en})
     for r in result.discontinuation_reasons:
@@ -87,7 +101,14 @@ def explanation(result: TriageResult) -> list[dict[str, Any]]:
         )
     for f in sorted(result.findings, key=lambda f: -f.grade):
         rows.append(
-            {"kind": "finding", "source": f.source, "code": f.code, "grade": f.grade, "fr": f.label.fr, "en": f.label.en}
+            {
+                "kind": "finding",
+                "source": f.source,
+                "code": f.code,
+                "grade": f.grade,
+                "fr": f.label.fr,
+                "en": f.label.en,
+            }
         )
     for t in result.incomplete:
         rows.append(

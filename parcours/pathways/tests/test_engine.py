@@ -239,7 +239,8 @@ def test_both_shipped_definitions_parse_and_cite_their_source() -> None:
     for defn in defs.values():
         assert defn.source.strip()
         assert defn.name.fr and defn.name.en
-    assert latest_builtin_definitions()["clb_home_immunotherapy"].version == 1
+    # v2 adds the education guard of issue 6 (new pathways still start on v1: registry.START_VERSIONS)
+    assert latest_builtin_definitions()["clb_home_immunotherapy"].version == 2
 
 
 def test_load_builtin_definitions_returns_a_fresh_dict() -> None:

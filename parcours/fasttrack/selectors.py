@@ -1,0 +1,382 @@
+"""Reads of the fast-track pathway: the coordinator's queue, availability, RCP list, indicators (in SQL)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connection
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from parcours.accounts.models import User
+from parcours.audit.services import audit_record
+from parcours.core import clock
+from parcours.core.errors import NotFound
+from parcours.fasttrack.enums import (
+    OPEN_STATUSES,
+    EventKind,
+    PathologyStatus,
+    RcpStatus,
+    ReferralStatus,
+    SlotStatus,
+)
+from parcours.fasttrack.models import (
+    Booking,
+    CoordinatorTask,
+    PathologyRequest,
+    RcpCase,
+    Referral,
+    Resource,
+    ScreeningRecord,
+    Slot,
+)
+
+
+def queue(
+    *, user: User, statuses: tuple[str, ...] = tuple(OPEN_STATUSES), pathway: str = ""
+) -> list[Referral]:
+    """Open requests, most urgent first then the longest waiting; audited (they hold patient data)."""
+    qs = (
+        Referral.objects.filter(status__in=statuses)
+        .select_related("assigned_to", "duplicate_of")
+        .annotate(n_documents=Count("documents"))
+        .order_by("priority", "received_at")
+    )
+    if pathway:
+        qs = qs.filter(pathway=pathway)
+    rows: list[Referral] = list(qs[:500])
+    audit_record(actor=user, action="read", object_type="referral_queue", detail={"count": len(rows)})
+    return rows
+
+
+def recent_handled(*, limit: int = 30) -> list[Referral]:
+    return list(
+        Referral.objects.exclude(status__in=OPEN_STATUSES)
+        .select_related("patient", "assigned_to")
+        .order_by("-decided_at", "-received_at")[:limit]
+    )
+
+
+def referral_for(*, user: User, referral_id: uuid.UUID | str) -> Referral:
+    referral = (
+        Referral.objects.select_related("patient", "assigned_to", "duplicate_of", "decided_by")
+        .filter(external_id=referral_id)
+        .first()
+    )
+    if referral is None:
+        raise NotFound("Demande introuvable.")
+    audit_record(
+        actor=user,
+        action="read",
+        object_type="referral",
+        object_id=str(referral.external_id),
+        patient_id=referral.patient_id,
+    )
+    return referral
+
+
+def live_bookings(referral: Referral) -> list[Booking]:
+    return list(
+        Booking.objects.filter(referral=referral, cancelled_at__isnull=True)
+        .select_related("slot__resource")
+        .order_by("slot__start")
+    )
+
+
+def open_tasks(*, limit: int = 100) -> list[CoordinatorTask]:
+    return list(
+        CoordinatorTask.objects.filter(done_at__isnull=True)
+        .select_related("referral", "patient")
+        .order_by("due_at")[:limit]
+    )
+
+
+# ---------------------------------------------------------------- availability ----
+
+
+@dataclass
+class DayCell:
+    day: dt.date
+    free: int = 0
+    sanctuarised: int = 0
+    emergency: int = 0
+    booked: int = 0
+    released: int = 0
+
+
+@dataclass
+class ResourceRow:
+    resource: Resource
+    cells: list[DayCell] = field(default_factory=list)
+
+
+@dataclass
+class Availability:
+    first_day: dt.date
+    days: list[dt.date]
+    rows: list[ResourceRow]
+
+
+def availability(*, first_day: dt.date, weeks: int = 8, kind: str = "", pathway: str = "") -> Availability:
+    """Free/sanctuarised/emergency/booked counts per resource and day, aggregated in one SQL query."""
+    tz = timezone.get_current_timezone()
+    days = [first_day + dt.timedelta(days=i) for i in range(7 * weeks)]
+    start = dt.datetime.combine(first_day, dt.time.min, tzinfo=tz)
+    end = dt.datetime.combine(first_day + dt.timedelta(days=7 * weeks), dt.time.min, tzinfo=tz)
+    resources = Resource.objects.filter(active=True).order_by("kind", "name")
+    if kind:
+        resources = resources.filter(kind=kind)
+    res_list = list(resources)
+    slots = Slot.objects.filter(start__gte=start, start__lt=end, resource__in=res_list)
+    if pathway:
+        slots = slots.filter(Q(pathway="") | Q(pathway=pathway))
+    live = Exists(Booking.objects.filter(slot=OuterRef("pk"), cancelled_at__isnull=True))
+    now = clock.now()
+    rows = (
+        slots.annotate(is_booked=live)
+        .values_list("resource_id", "start", "status", "pathway", "emergency", "is_booked")
+        .order_by()
+    )
+    index: dict[int, dict[dt.date, DayCell]] = defaultdict(dict)
+    for resource_id, slot_start, status, slot_pathway, emergency, is_booked in rows.iterator(chunk_size=5000):
+        day = timezone.localtime(slot_start, tz).date()
+        cell = index[resource_id].get(day)
+        if cell is None:
+            cell = index[resource_id][day] = DayCell(day)
+        if is_booked:
+            cell.booked += 1
+        elif status == SlotStatus.RELEASED:
+            cell.released += 1
+        elif status == SlotStatus.OPEN and slot_start > now:
+            if emergency:
+                cell.emergency += 1
+            elif slot_pathway:
+                cell.sanctuarised += 1
+            else:
+                cell.free += 1
+    out = [ResourceRow(r, [index[r.pk].get(d) or DayCell(d) for d in days]) for r in res_list]
+    return Availability(first_day=first_day, days=days, rows=out)
+
+
+def free_slots(*, resource: Resource, day: dt.date) -> list[Slot]:
+    tz = timezone.get_current_timezone()
+    start = dt.datetime.combine(day, dt.time.min, tzinfo=tz)
+    live = Exists(Booking.objects.filter(slot=OuterRef("pk"), cancelled_at__isnull=True))
+    return list(
+        Slot.objects.filter(resource=resource, start__gte=start, start__lt=start + dt.timedelta(days=1))
+        .annotate(is_booked=live)
+        .order_by("start")
+    )
+
+
+# ---------------------------------------------------------------- RCP ----
+
+
+@dataclass
+class RcpRow:
+    case: RcpCase
+    checks: list[tuple[str, bool]]
+
+    @property
+    def complete(self) -> bool:
+        return all(ok for _label, ok in self.checks)
+
+
+def rcp_cases(*, statuses: tuple[str, ...] = (RcpStatus.TO_PRESENT, RcpStatus.DECIDED)) -> list[RcpRow]:
+    """Cases to present, each with its completeness check (pathology, imaging, screening, question)."""
+    final = PathologyRequest.objects.filter(referral=OuterRef("referral"), status=PathologyStatus.FINAL)
+    imaging = Booking.objects.filter(
+        referral=OuterRef("referral"),
+        cancelled_at__isnull=True,
+        slot__resource__kind__in=["ct", "mri", "pet", "eus"],
+    )
+    screened = ScreeningRecord.objects.filter(patient=OuterRef("patient"))
+    cases = (
+        RcpCase.objects.filter(status__in=statuses)
+        .select_related("referral", "patient")
+        .annotate(has_final=Exists(final), has_imaging=Exists(imaging), has_screening=Exists(screened))
+        .order_by("meeting_date", "id")
+    )
+    out = []
+    for c in cases:
+        out.append(
+            RcpRow(
+                c,
+                [
+                    ("Anatomopathologie définitive", bool(c.has_final)),
+                    ("Imagerie réalisée", bool(c.has_imaging)),
+                    ("Dépistage soins de support", bool(c.has_screening)),
+                    ("Question posée à la RCP", bool(c.question)),
+                ],
+            )
+        )
+    return out
+
+
+def pathology_requests(*, referral: Referral) -> QuerySet[PathologyRequest]:
+    return PathologyRequest.objects.filter(referral=referral).order_by("-created_at")
+
+
+# ---------------------------------------------------------------- indicators ----
+
+# (key, start event, end event, French label, English label)
+DELAYS: tuple[tuple[str, str, str, str, str], ...] = (
+    (
+        "referral_first_visit",
+        EventKind.RECEIVED,
+        EventKind.FIRST_VISIT,
+        "Demande → première consultation",
+        "Referral → first visit",
+    ),
+    (
+        "reception_imaging",
+        EventKind.RECEIVED,
+        EventKind.IMAGING,
+        "Réception → imagerie",
+        "Reception → imaging",
+    ),
+    ("reception_biopsy", EventKind.RECEIVED, EventKind.BIOPSY, "Réception → biopsie", "Reception → biopsy"),
+    ("reception_rcp", EventKind.RECEIVED, EventKind.RCP, "Réception → RCP", "Reception → tumour board"),
+    (
+        "rcp_treatment",
+        EventKind.RCP,
+        EventKind.TREATMENT_START,
+        "RCP → premier traitement",
+        "Tumour board → first treatment",
+    ),
+    (
+        "biopsy_pathology",
+        EventKind.BIOPSY,
+        EventKind.PATHOLOGY_RESULT,
+        "Biopsie → résultat d'anatomopathologie",
+        "Biopsy → pathology result",
+    ),
+)
+
+
+@dataclass
+class IndicatorRow:
+    pathway: str
+    month: str
+    referrals: int
+    delays: dict[str, tuple[int, float | None, float | None]]  # key -> (n, median days, p90 days)
+    supportive_share: float | None
+    er_share: float | None
+
+
+def _sql_parts() -> tuple[str, str]:
+    if connection.vendor == "postgresql":
+        return (
+            "to_char(r.at AT TIME ZONE 'UTC', 'YYYY-MM')",
+            "EXTRACT(EPOCH FROM ({b} - {a})) / 86400.0",
+        )
+    return ("strftime('%%Y-%%m', r.at)", "(julianday({b}) - julianday({a}))")
+
+
+def indicators(
+    *, since: dt.date | None = None, until: dt.date | None = None, pathway: str = ""
+) -> list[IndicatorRow]:
+    """Per pathway and month of reception: count, median and p90 of each delay (days), shares.
+
+    Everything is computed by the database: one pivot per referral (conditional MIN over its events), then
+    window functions (ROW_NUMBER/COUNT over pathway and month) pick the nearest-rank median and 90th
+    percentile. Works on SQLite and PostgreSQL alike. Months are calendar months in UTC.
+    """
+    month_sql, diff_tpl = _sql_parts()
+    kinds = sorted({str(k) for _key, a, b, _fr, _en in DELAYS for k in (a, b)})
+    pivot_cols = ",\n".join(f"MIN(CASE WHEN e.kind = '{k}' THEN e.at END) AS t_{k}" for k in kinds)
+    params: list[Any] = []
+    where = []
+    if since is not None:
+        where.append("r.at >= %s")
+        params.append(dt.datetime.combine(since, dt.time.min, tzinfo=dt.UTC))
+    if until is not None:
+        where.append("r.at < %s")
+        params.append(dt.datetime.combine(until, dt.time.min, tzinfo=dt.UTC))
+    if pathway:
+        where.append("r.pathway = %s")
+        params.append(pathway)
+    where_sql = ("WHERE " + " AND ".join(where)) if where else ""
+    delay_cols = ",\n".join(
+        f"{diff_tpl.format(a=f'p.t_{a!s}', b=f'p.t_{b!s}')} AS d_{key}" for key, a, b, _fr, _en in DELAYS
+    )
+    base = f"""
+        WITH pivot AS (
+            SELECT e.referral_id AS referral_id, {pivot_cols},
+                   MAX(CASE WHEN e.kind = 'supportive_assessment' THEN 1 ELSE 0 END) AS has_support,
+                   MAX(CASE WHEN e.kind = 'er_readmission' THEN 1 ELSE 0 END) AS has_er
+            FROM fasttrack_pathwayevent e
+            GROUP BY e.referral_id
+        ),
+        r AS (
+            SELECT f.id AS id, f.pathway AS pathway, f.received_at AS at FROM fasttrack_referral f
+        ),
+        d AS (
+            SELECT r.pathway AS pathway, {month_sql} AS month, p.has_support AS has_support,
+                   p.has_er AS has_er, {delay_cols}
+            FROM r JOIN pivot p ON p.referral_id = r.id
+            {where_sql}
+        )
+    """  # noqa: S608 (identifiers from constants; values are bound parameters)
+    with connection.cursor() as cur:
+        cur.execute(
+            base  # noqa: S608 (constants only)
+            + """
+            SELECT pathway, month, COUNT(*), AVG(has_support * 1.0), AVG(has_er * 1.0)
+            FROM d GROUP BY pathway, month ORDER BY pathway, month
+            """,
+            params,
+        )
+        heads = cur.fetchall()
+        results: dict[tuple[str, str], dict[str, tuple[int, float | None, float | None]]] = defaultdict(dict)
+        for key, *_rest in DELAYS:
+            cur.execute(
+                base  # noqa: S608 (constants only)
+                + f"""
+                , ranked AS (
+                    SELECT pathway, month, d_{key} AS v,
+                           ROW_NUMBER() OVER (PARTITION BY pathway, month ORDER BY d_{key}) AS rn,
+                           COUNT(*) OVER (PARTITION BY pathway, month) AS n
+                    FROM d WHERE d_{key} IS NOT NULL AND d_{key} >= 0
+                )
+                SELECT pathway, month, MAX(n),
+                       MAX(CASE WHEN rn = CAST((n + 1) / 2 AS INTEGER) THEN v END),
+                       MAX(CASE WHEN rn = CAST((9 * n + 9) / 10 AS INTEGER) THEN v END)
+                FROM ranked GROUP BY pathway, month
+                """,  # noqa: S608
+                params,
+            )
+            for pw, month, n, med, p90 in cur.fetchall():
+                results[(pw, month)][key] = (
+                    int(n),
+                    None if med is None else round(float(med), 2),
+                    None if p90 is None else round(float(p90), 2),
+                )
+    out = []
+    for pw, month, count, support, er in heads:
+        delays = {key: results[(pw, month)].get(key, (0, None, None)) for key, *_r in DELAYS}
+        out.append(
+            IndicatorRow(
+                pathway=pw,
+                month=month,
+                referrals=int(count),
+                delays=delays,
+                supportive_share=None if support is None else round(float(support), 3),
+                er_share=None if er is None else round(float(er), 3),
+            )
+        )
+    return out
+
+
+def referral_status_counts() -> dict[str, int]:
+    return {
+        row["status"]: row["n"]
+        for row in Referral.objects.values("status").annotate(n=Count("id")).order_by()
+    }
+
+
+__all__ = ["DELAYS", "ReferralStatus"]
