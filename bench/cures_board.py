@@ -13,15 +13,18 @@ import argparse
 import statistics
 import time
 
-from cures_common import build, rebuild, setup
+from cures_common import build, existing_users, rebuild, setup
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--per-day", type=int, default=850)
     parser.add_argument("--professionals", type=int, default=2000)
     parser.add_argument("--samples", type=int, default=100)
     parser.add_argument("--database-url", default="")
+    parser.add_argument("--reuse", action="store_true", help="reuse the database built by a previous run")
     args = parser.parse_args()
     setup(args.database_url, "cures-board")
     from django.db import connection
@@ -33,7 +36,9 @@ def main() -> int:
     rebuild()
     t0 = time.perf_counter()
     world = build(per_day=args.per_day, professionals=args.professionals)
-    print(f"built in {time.perf_counter() - t0:.0f} s: {world['patients']} patients, {Cure.objects.count()} cures")
+    print(
+        f"built in {time.perf_counter() - t0:.0f} s: {world['patients']} patients, {Cure.objects.count()} cures"
+    )
     users = world["users"]
     rows = []
     for label, user in (
@@ -60,10 +65,21 @@ def main() -> int:
                 queries.add(len(ctx.captured_queries))
                 size = len(response.content)
         times.sort()
-        rows.append((label, statistics.median(times), times[int(0.95 * (len(times) - 1))], times[-1], sorted(queries), size))
+        rows.append(
+            (
+                label,
+                statistics.median(times),
+                times[int(0.95 * (len(times) - 1))],
+                times[-1],
+                sorted(queries),
+                size,
+            )
+        )
     print()
-    print(f"Database: {connection.vendor}; {args.per_day} home cures a day, {args.professionals} professionals; "
-          f"{args.samples} requests per row.")
+    print(
+        f"Database: {connection.vendor}; {args.per_day} home cures a day, {args.professionals} professionals; "
+        f"{args.samples} requests per row."
+    )
     print()
     print("| role | p50 (ms) | p95 (ms) | max (ms) | SQL queries | page size (kB) |")
     print("|---|---:|---:|---:|---|---:|")

@@ -321,17 +321,17 @@ def regimens(request: HttpRequest) -> list[RegimenOut]:
 
 
 @router.get("/cures/board", response=list[BoardItemOut], summary="Tableau du jour (par rôle)")
-def board(request: HttpRequest, date: dt.date | None = None) -> list[BoardItemOut]:
-    b = selectors.board(user=_user(request), day=date)
+def board(request: HttpRequest, date: dt.date | None = None, limit: int = 200) -> list[BoardItemOut]:
+    b = selectors.board(user=_user(request), day=date, limit=max(1, min(limit, 2000)))
     return [
         BoardItemOut(
-            section=key,
+            section=section.key,
             cure=CureOut.of(i.cure),
             patient=i.cure.patient.display_name,
             missing_ok=list(i.missing_ok),
         )
-        for key, _title, items in b.sections
-        for i in items
+        for section in b.sections
+        for i in section.items
     ]
 
 

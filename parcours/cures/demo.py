@@ -63,14 +63,16 @@ def _labs(at: dt.datetime, rng: random.Random) -> list[ObservationInput]:
         ("TSH", f"{rng.uniform(0.6, 3.5):.2f}", "mUI/L", "0.4", "4"),
     ]
     return [
-        ObservationInput("lab", code, Decimal(v), unit, at, Decimal(lo), Decimal(hi)) for code, v, unit, lo, hi in rows
+        ObservationInput("lab", code, Decimal(v), unit, at, Decimal(lo), Decimal(hi))
+        for code, v, unit, lo, hi in rows
     ]
 
 
 @contextmanager
 def _at(moment: dt.datetime) -> Iterator[None]:
-    with mock.patch.object(clock, "now", lambda: moment), mock.patch.object(
-        clock, "today", lambda: timezone.localdate(moment)
+    with (
+        mock.patch.object(clock, "now", lambda: moment),
+        mock.patch.object(clock, "today", lambda: timezone.localdate(moment)),
     ):
         yield
 
@@ -136,8 +138,19 @@ def load_demo(*, seed: int, progress: Callable[[str], None], limit: int = 120) -
                 ).plan
             cure = Cure.objects.filter(plan=plan).order_by("number").first()
             assert cure is not None
-            _play(cure, ORDER.index(stage) if stage != "postponed" else -1, morning, rng, local_limit,
-                  onco=onco, had_md=had_md, pharmacist=pharmacist, logistician=logistician, nurse=nurse, idec=idec)
+            _play(
+                cure,
+                ORDER.index(stage) if stage != "postponed" else -1,
+                morning,
+                rng,
+                local_limit,
+                onco=onco,
+                had_md=had_md,
+                pharmacist=pharmacist,
+                logistician=logistician,
+                nurse=nurse,
+                idec=idec,
+            )
             done += 1
         except DomainError as exc:
             progress(f"cures: {patient.display_name}: {exc.message}")
@@ -181,7 +194,10 @@ def _play(
         return
     with _at(step(15)):
         services.cure_vitals_record(
-            actor=nurse, cure=cure, values={"TEMP": Decimal("36.7"), "SBP": Decimal(rng.randint(110, 140))}, observed_at=t
+            actor=nurse,
+            cure=cure,
+            values={"TEMP": Decimal("36.7"), "SBP": Decimal(rng.randint(110, 140))},
+            observed_at=t,
         )
         _ok(cure, had_md, "day_of_cure")
     if level < ORDER.index("prepared"):

@@ -97,114 +97,161 @@ class BoardItem:
 
 
 @dataclass
-class Board:
-    date: dt.date
-    labs: list[BoardItem] = field(default_factory=list)
-    oks: list[BoardItem] = field(default_factory=list)
-    preparations: list[BoardItem] = field(default_factory=list)
-    deliveries: list[BoardItem] = field(default_factory=list)
-    administrations: list[BoardItem] = field(default_factory=list)
-    reports: list[BoardItem] = field(default_factory=list)
+class BoardSection:
+    key: str
+    title: str
+    items: list[BoardItem] = field(default_factory=list)
+    total: int = 0
 
     @property
-    def sections(self) -> list[tuple[str, str, list[BoardItem]]]:
-        return [
-            ("labs", _("Bilans à prélever (72 h avant la cure)"), self.labs),
-            ("oks", _("OK clinique et biologique à donner"), self.oks),
-            ("preparations", _("Poches à préparer ou à libérer"), self.preparations),
-            ("deliveries", _("Livraisons"), self.deliveries),
-            ("administrations", _("Administrations"), self.administrations),
-            ("reports", _("Synthèses à envoyer"), self.reports),
-        ]
+    def more(self) -> int:
+        return self.total - len(self.items)
+
+
+@dataclass
+class Board:
+    date: dt.date
+    sections: list[BoardSection] = field(default_factory=list)
 
     @property
     def total(self) -> int:
-        return sum(len(items) for _k, _t, items in self.sections)
+        return sum(s.total for s in self.sections)
+
+    def section(self, key: str) -> BoardSection | None:
+        return next((s for s in self.sections if s.key == key), None)
 
 
-def board(*, user: User, day: dt.date | None = None) -> Board:
-    """What is due today (and labs/OKs of the next 3 days) for this user: few queries whatever the volume."""
+SECTION_LIMIT = 25
+# section -> the permission that acts on it (coordinators see every section)
+SECTION_PERMS = {
+    "labs": "cure.labs",
+    "oks": "cure.ok",
+    "preparations": "pharmacy.prepare",
+    "deliveries": "delivery.manage",
+    "administrations": "cure.administer",
+    "reports": "cure.administer",
+}
+_ONLY = (
+    "external_id",
+    "number",
+    "date",
+    "planned_start",
+    "lab_window_opens",
+    "place",
+    "status",
+    "version",
+    "dose_mg",
+    "had_id",
+    "pharmacy_id",
+    "patient__external_id",
+    "patient__birth_name",
+    "patient__used_name",
+    "patient__given_names",
+    "patient__birth_date",
+    "patient__hospital_id",
+    "patient__had_id",
+    "plan__drug",
+)
+
+
+def _is_coordinator(user: User) -> bool:
+    return has_perm(user, "planning.manage") and has_perm(user, "cure.labs")
+
+
+def board(*, user: User, day: dt.date | None = None, limit: int = SECTION_LIMIT) -> Board:
+    """What is due for this user: labs and OKs of the next 3 days, today's bags, deliveries, administrations
+    and reports. Each section is one count and one page of rows (``limit``), whatever the HAD's size."""
     date = day or clock.today()
     now = clock.now()
     result = Board(date=date)
-    horizon = date + dt.timedelta(days=3)
+    base = cures_visible_to(user).select_related("patient", "plan").only(*_ONLY)
+    coordinator = _is_coordinator(user)
+    wanted = {key for key, perm in SECTION_PERMS.items() if coordinator or has_perm(user, perm)}
+    soon = date + dt.timedelta(days=3)
+    filters: dict[str, tuple[str, Q]] = {
+        "labs": (
+            _("Bilans à prélever (72 h avant la cure)"),
+            Q(
+                date__gte=date,
+                date__lte=soon,
+                status__in=[CureStatus.PLANNED, CureStatus.LABS_DUE],
+                lab_window_opens__lte=now,
+            ),
+        ),
+        "preparations": (
+            _("Poches à préparer ou à libérer"),
+            Q(
+                date__gte=date,
+                date__lte=date + dt.timedelta(days=1),
+                status__in=[CureStatus.OK_GIVEN, CureStatus.IN_PREPARATION],
+            ),
+        ),
+        "deliveries": (
+            _("Livraisons"),
+            Q(date=date, status__in=[CureStatus.RELEASED, CureStatus.IN_DELIVERY]),
+        ),
+        "administrations": (_("Administrations"), Q(date=date, status=CureStatus.DELIVERED)),
+        "reports": (_("Synthèses à envoyer"), Q(date=date, status=CureStatus.ADMINISTERED)),
+    }
+    for key in ("labs", "oks", "preparations", "deliveries", "administrations", "reports"):
+        if key not in wanted:
+            continue
+        if key == "oks":
+            result.sections.append(_ok_section(user, base, date, soon, now, limit))
+            continue
+        title, condition = filters[key]
+        qs = base.filter(condition).order_by("date", "planned_start", "id")
+        rows = list(qs[:limit])
+        total = len(rows) if len(rows) < limit else qs.count()
+        items = [
+            BoardItem(
+                c,
+                detail=_("fenêtre ouverte depuis le %(d)s")
+                % {"d": timezone.localtime(c.lab_window_opens).strftime("%d/%m %H:%M")}
+                if key == "labs"
+                else "",
+            )
+            for c in rows
+        ]
+        result.sections.append(BoardSection(key, title, items, total))
+    return result
+
+
+def _ok_section(
+    user: User, base: QuerySet[Cure], date: dt.date, soon: dt.date, now: dt.datetime, limit: int
+) -> BoardSection:
+    """OKs still missing on ready cures, kept to the kinds the convention lets this user's party give."""
     rows = list(
-        cures_visible_to(user)
-        .filter(date__gte=date, date__lte=horizon, status__in=ACTIVE)
-        .select_related("patient", "plan")
-        .only(
-            "external_id",
-            "number",
-            "date",
-            "planned_start",
-            "lab_window_opens",
-            "place",
-            "status",
-            "version",
-            "dose_mg",
-            "had_id",
-            "pharmacy_id",
-            "patient__external_id",
-            "patient__birth_name",
-            "patient__used_name",
-            "patient__given_names",
-            "patient__birth_date",
-            "patient__hospital_id",
-            "patient__had_id",
-            "plan__drug",
+        base.filter(date__gte=date, date__lte=soon, status=CureStatus.READY_FOR_OK).order_by(
+            "date", "planned_start", "id"
         )
-        .order_by("date", "planned_start", "id")
     )
-    oks: dict[int, set[str]] = defaultdict(set)
-    waiting = [
-        c.pk for c in rows if c.status in {CureStatus.READY_FOR_OK, CureStatus.LABS_DUE, CureStatus.PLANNED}
-    ]
-    if waiting:
+    given: dict[int, set[str]] = defaultdict(set)
+    if rows:
         for cure_id, kind in OkDecision.objects.filter(
-            cure_id__in=waiting, decision="given", revoked_at__isnull=True, valid_until__gt=now
+            cure_id__in=[c.pk for c in rows], decision="given", revoked_at__isnull=True, valid_until__gt=now
         ).values_list("cure_id", "kind"):
-            oks[cure_id].add(kind)
+            given[cure_id].add(kind)
     party = gate.party_of(user)
     may_ok = has_perm(user, "cure.ok")
     conventions: dict[tuple[int | None, int | None], Any] = {}
+    items = []
     for cure in rows:
-        today = cure.date == date
-        if cure.status in {CureStatus.PLANNED, CureStatus.LABS_DUE} and cure.lab_window_opens <= now:
-            result.labs.append(
-                BoardItem(
-                    cure,
-                    detail=_("fenêtre ouverte depuis le %(d)s")
-                    % {"d": timezone.localtime(cure.lab_window_opens).strftime("%d/%m %H:%M")},
-                )
-            )
-        if cure.status == CureStatus.READY_FOR_OK:
-            key = (cure.patient.hospital_id, cure.patient.had_id)
-            if key not in conventions:
-                conventions[key] = gate.convention_for(cure.patient)
-            convention = conventions[key]
-            missing = tuple(k for k in ("cycle", "day_of_cure") if k not in oks[cure.pk])
-            mine = tuple(
-                k
-                for k in missing
-                if not may_ok
-                or party is None
-                or convention.allowed(k) in {"both", party}
-                or (k == "cycle" and party == "had" and convention.delegation_allowed)
-            )
-            if mine:
-                result.oks.append(BoardItem(cure, missing_ok=mine))
-        if cure.status in {
-            CureStatus.OK_GIVEN,
-            CureStatus.IN_PREPARATION,
-        } and cure.date <= date + dt.timedelta(days=1):
-            result.preparations.append(BoardItem(cure))
-        if today and cure.status in {CureStatus.RELEASED, CureStatus.IN_DELIVERY}:
-            result.deliveries.append(BoardItem(cure))
-        if today and cure.status == CureStatus.DELIVERED:
-            result.administrations.append(BoardItem(cure))
-        if today and cure.status == CureStatus.ADMINISTERED:
-            result.reports.append(BoardItem(cure))
-    return result
+        key = (cure.patient.hospital_id, cure.patient.had_id)
+        if key not in conventions:
+            conventions[key] = gate.convention_for(cure.patient)
+        convention = conventions[key]
+        missing = tuple(k for k in ("cycle", "day_of_cure") if k not in given[cure.pk])
+        mine = tuple(
+            k
+            for k in missing
+            if not may_ok
+            or (party is not None and convention.allowed(k) in {"both", party})
+            or (k == "cycle" and party == "had" and convention.delegation_allowed)
+        )
+        if mine:
+            items.append(BoardItem(cure, missing_ok=mine))
+    return BoardSection("oks", _("OK clinique et biologique à donner"), items[:limit], len(items))
 
 
 def plan_cures_of(plan_id: int) -> QuerySet[Cure]:

@@ -41,17 +41,61 @@ RESOURCES = [
 ]
 TIMES = [dt.time(8, 30), dt.time(9, 30), dt.time(10, 30), dt.time(11, 30), dt.time(14, 0), dt.time(15, 0)]
 TEMPLATES = [
-    ("Journée pancréas — voies biliaires", "pancreas",
-     [("consult_onco", 1), ("ct", 1), ("mri", 1), ("eus", 2), ("biopsy", 2)]),
+    (
+        "Journée pancréas — voies biliaires",
+        "pancreas",
+        [("consult_onco", 1), ("ct", 1), ("mri", 1), ("eus", 2), ("biopsy", 2)],
+    ),
     ("Journée poumon (Instadiag)", "lung", [("consult_onco", 1), ("ct", 1), ("pet", 1), ("biopsy", 2)]),
     ("Journée foie", "liver", [("consult_onco", 1), ("ct", 1), ("mri", 1), ("biopsy", 2)]),
     ("Journée diagnostique courte", "", [("consult_onco", 1), ("ct", 1)]),
 ]
-NAMES = ["Martin", "Bernard", "Thomas", "Petit", "Robert", "Richard", "Durand", "Dubois", "Moreau", "Laurent",
-         "Simon", "Michel", "Lefebvre", "Leroy", "Roux", "David", "Bertrand", "Morel", "Fournier", "Girard",
-         "Bonnet", "Dupont", "Lambert", "Fontaine", "Rousseau", "Vincent", "Muller", "Lefèvre", "Faure", "André"]
-GIVEN = [("Jean", "M"), ("Marie", "F"), ("Michel", "M"), ("Monique", "F"), ("Alain", "M"), ("Françoise", "F"),
-         ("Bernard", "M"), ("Nicole", "F"), ("Gérard", "M"), ("Sylvie", "F"), ("Daniel", "M"), ("Catherine", "F")]
+NAMES = [
+    "Martin",
+    "Bernard",
+    "Thomas",
+    "Petit",
+    "Robert",
+    "Richard",
+    "Durand",
+    "Dubois",
+    "Moreau",
+    "Laurent",
+    "Simon",
+    "Michel",
+    "Lefebvre",
+    "Leroy",
+    "Roux",
+    "David",
+    "Bertrand",
+    "Morel",
+    "Fournier",
+    "Girard",
+    "Bonnet",
+    "Dupont",
+    "Lambert",
+    "Fontaine",
+    "Rousseau",
+    "Vincent",
+    "Muller",
+    "Lefèvre",
+    "Faure",
+    "André",
+]
+GIVEN = [
+    ("Jean", "M"),
+    ("Marie", "F"),
+    ("Michel", "M"),
+    ("Monique", "F"),
+    ("Alain", "M"),
+    ("Françoise", "F"),
+    ("Bernard", "M"),
+    ("Nicole", "F"),
+    ("Gérard", "M"),
+    ("Sylvie", "F"),
+    ("Daniel", "M"),
+    ("Catherine", "F"),
+]
 SUSPICIONS = {
     "pancreas": "Ictère cutanéo-muqueux indolore, amaigrissement, masse de la tête du pancréas au scanner.",
     "lung": "Opacité pulmonaire spiculée de 3 cm, tabagisme 40 PA, hémoptysie.",
@@ -61,8 +105,12 @@ SUSPICIONS = {
     "digestive": "Anémie ferriprive, masse colique à la coloscopie.",
     "glioblastoma": "Céphalées et déficit moteur d'installation rapide, lésion cérébrale à l'IRM.",
 }
-GPS = [("Dr Claire Vasseur", "c.vasseur"), ("Dr Hugo Marchand", "h.marchand"), ("Dr Léa Perrin", "l.perrin"),
-       ("Cabinet de radiologie Bellecour", "radio.bellecour")]
+GPS = [
+    ("Dr Claire Vasseur", "c.vasseur"),
+    ("Dr Hugo Marchand", "h.marchand"),
+    ("Dr Léa Perrin", "l.perrin"),
+    ("Cabinet de radiologie Bellecour", "radio.bellecour"),
+]
 
 
 @contextmanager
@@ -88,7 +136,9 @@ class _Demo:
         self.tz = timezone.get_current_timezone()
         self.n = 0
 
-    def input(self, pathway: str, *, complete: bool = True, urgency: str = "rapid", **over: object) -> services.ReferralInput:
+    def input(
+        self, pathway: str, *, complete: bool = True, urgency: str = "rapid", **over: object
+    ) -> services.ReferralInput:
         rng = self.rng
         self.n += 1
         given, sex = rng.choice(GIVEN)
@@ -121,22 +171,42 @@ class _Demo:
         for i, (name, kind, hours) in enumerate(RESOURCES):
             res = Resource.objects.create(name=name, kind=kind, release_hours=hours)
             # Shared slots every weekday, 8 weeks.
-            services.slots_create(actor=self.coordinator, resource=res, first_day=first, days=56, times=TIMES[2:],
-                                  minutes=45)
+            services.slots_create(
+                actor=self.coordinator, resource=res, first_day=first, days=56, times=TIMES[2:], minutes=45
+            )
             # Sanctuarised slots two days a week (Tuesday and Thursday mornings) for one pathway.
-            services.slots_create(actor=self.coordinator, resource=res, first_day=first, days=56, times=TIMES[:2],
-                                  minutes=45, pathway=pathways[i % 3], weekdays=(1, 3))
+            services.slots_create(
+                actor=self.coordinator,
+                resource=res,
+                first_day=first,
+                days=56,
+                times=TIMES[:2],
+                minutes=45,
+                pathway=pathways[i % 3],
+                weekdays=(1, 3),
+            )
             # Shared emergency slots on CT and MRI the other mornings.
             if kind in ("ct", "mri"):
-                services.slots_create(actor=self.coordinator, resource=res, first_day=first, days=56,
-                                      times=TIMES[:1], minutes=45, emergency=True, weekdays=(0, 2, 4))
+                services.slots_create(
+                    actor=self.coordinator,
+                    resource=res,
+                    first_day=first,
+                    days=56,
+                    times=TIMES[:1],
+                    minutes=45,
+                    emergency=True,
+                    weekdays=(0, 2, 4),
+                )
         services.slots_release_due()
         for name, pathway, steps in TEMPLATES:
-            DayTemplate.objects.create(name=name, pathway=pathway,
-                                       steps=[{"kind": k, "day": d} for k, d in steps])
-        for team, email in (("supportive_care", "soins.support@demo.chu.fr"),
-                            ("palliative_care", "equipe.palliative@demo.chu.fr"),
-                            ("geriatric_oncology", "oncogeriatrie@demo.chu.fr")):
+            DayTemplate.objects.create(
+                name=name, pathway=pathway, steps=[{"kind": k, "day": d} for k, d in steps]
+            )
+        for team, email in (
+            ("supportive_care", "soins.support@demo.chu.fr"),
+            ("palliative_care", "equipe.palliative@demo.chu.fr"),
+            ("geriatric_oncology", "oncogeriatrie@demo.chu.fr"),
+        ):
             TeamContact.objects.get_or_create(team=team, defaults={"email": email})
         self.progress(f"{Resource.objects.count()} ressources, créneaux sur 8 semaines")
 
@@ -161,18 +231,27 @@ class _Demo:
                 result = biopsy + dt.timedelta(days=rng.uniform(3, 14))
                 rcp = result + dt.timedelta(days=rng.uniform(0.5, 5))
                 treat = rcp + dt.timedelta(days=rng.uniform(4, 20))
-                steps = [(EventKind.FIRST_VISIT, visit), (EventKind.IMAGING, imaging), (EventKind.BIOPSY, biopsy),
-                         (EventKind.PATHOLOGY_RESULT, result), (EventKind.RCP, rcp),
-                         (EventKind.TREATMENT_START, treat)]
+                steps = [
+                    (EventKind.FIRST_VISIT, visit),
+                    (EventKind.IMAGING, imaging),
+                    (EventKind.BIOPSY, biopsy),
+                    (EventKind.PATHOLOGY_RESULT, result),
+                    (EventKind.RCP, rcp),
+                    (EventKind.TREATMENT_START, treat),
+                ]
                 for kind, at in steps:
                     if at < self.now:
                         events.append(PathwayEvent(referral=r, pathway=pathway, kind=kind, at=at))
                 if rng.random() < 0.7:
-                    events.append(PathwayEvent(referral=r, pathway=pathway, kind=EventKind.SUPPORTIVE_ASSESSMENT,
-                                               at=visit))
+                    events.append(
+                        PathwayEvent(
+                            referral=r, pathway=pathway, kind=EventKind.SUPPORTIVE_ASSESSMENT, at=visit
+                        )
+                    )
                 if rng.random() < 0.08:
-                    events.append(PathwayEvent(referral=r, pathway=pathway, kind=EventKind.ER_READMISSION,
-                                               at=treat))
+                    events.append(
+                        PathwayEvent(referral=r, pathway=pathway, kind=EventKind.ER_READMISSION, at=treat)
+                    )
                 Referral.objects.filter(pk=r.pk).update(status="scheduled")
         PathwayEvent.objects.bulk_create(events, batch_size=2000)
         self.progress(f"historique : {Referral.objects.count()} demandes, {len(events)} étapes datées")
@@ -190,27 +269,50 @@ class _Demo:
                 return None
 
         # New requests, complete or not, urgent or not, one probable duplicate.
-        news = [submit(hours_ago(h), self.input(p, complete=c, urgency=u))
-                for h, p, c, u in ((1, "pancreas", True, "urgent"), (3, "lung", True, "urgent"),
-                                   (6, "liver", False, "rapid"), (20, "lymphoma", True, "rapid"),
-                                   (30, "thyroid", False, "standard"), (50, "glioblastoma", True, "urgent"))]
+        news = [
+            submit(hours_ago(h), self.input(p, complete=c, urgency=u))
+            for h, p, c, u in (
+                (1, "pancreas", True, "urgent"),
+                (3, "lung", True, "urgent"),
+                (6, "liver", False, "rapid"),
+                (20, "lymphoma", True, "rapid"),
+                (30, "thyroid", False, "standard"),
+                (50, "glioblastoma", True, "urgent"),
+            )
+        ]
         first = news[0]
         if first is not None:
-            submit(hours_ago(0.5), self.input("pancreas", patient_birth_name=first.patient_birth_name,
-                                              patient_given_names=first.patient_given_names,
-                                              patient_birth_date=first.patient_birth_date, referrer_name="Dr Paul Urgences"))
+            submit(
+                hours_ago(0.5),
+                self.input(
+                    "pancreas",
+                    patient_birth_name=first.patient_birth_name,
+                    patient_given_names=first.patient_given_names,
+                    patient_birth_date=first.patient_birth_date,
+                    referrer_name="Dr Paul Urgences",
+                ),
+            )
         # Information requested.
         r = submit(hours_ago(26), self.input("digestive", complete=False))
         if r is not None:
             with _at(hours_ago(24)):
-                services.referral_request_info(actor=self.coordinator, referral=r,
-                                               message="Le compte rendu de la coloscopie et le dernier bilan sanguin.")
+                services.referral_request_info(
+                    actor=self.coordinator,
+                    referral=r,
+                    message="Le compte rendu de la coloscopie et le dernier bilan sanguin.",
+                )
         # Redirected.
-        r = submit(hours_ago(40), self.input("lung", urgency="standard", suspicion="Nodule de 6 mm stable depuis 2 ans."))
+        r = submit(
+            hours_ago(40),
+            self.input("lung", urgency="standard", suspicion="Nodule de 6 mm stable depuis 2 ans."),
+        )
         if r is not None:
             with _at(hours_ago(38)):
-                services.referral_redirect(actor=self.coordinator, referral=r,
-                                           reason="Nodule infracentimétrique stable : surveillance scanner à 12 mois.")
+                services.referral_redirect(
+                    actor=self.coordinator,
+                    referral=r,
+                    reason="Nodule infracentimétrique stable : surveillance scanner à 12 mois.",
+                )
         # Accepted, waiting for appointments.
         for p in ("pancreas", "liver"):
             r = submit(hours_ago(rng.randint(10, 30)), self.input(p, urgency="urgent"))
@@ -219,7 +321,11 @@ class _Demo:
                     services.referral_accept(actor=self.coordinator, referral=r)
         # Scheduled: diagnostic days booked on the coming weeks' slots.
         today = timezone.localdate(self.now)
-        days = [today + dt.timedelta(days=d) for d in range(2, 30) if (today + dt.timedelta(days=d)).weekday() in (1, 3)]
+        days = [
+            today + dt.timedelta(days=d)
+            for d in range(2, 30)
+            if (today + dt.timedelta(days=d)).weekday() in (1, 3)
+        ]
         booked = 0
         for i, p in enumerate(["pancreas", "lung", "liver", "pancreas", "lung", "liver"]):
             r = submit(hours_ago(rng.randint(30, 70)), self.input(p, urgency="urgent"))
@@ -229,8 +335,9 @@ class _Demo:
                 with _at(hours_ago(20)):
                     r = services.referral_accept(actor=self.coordinator, referral=r)
                 template = DayTemplate.objects.get(pathway=p)
-                services.diagnostic_day_book(actor=self.coordinator, referral=r, template=template,
-                                             first_day=days[i % len(days)])
+                services.diagnostic_day_book(
+                    actor=self.coordinator, referral=r, template=template, first_day=days[i % len(days)]
+                )
                 booked += 1
             except DomainError:
                 continue
@@ -243,25 +350,46 @@ class _Demo:
             return
         try:
             req = services.pathology_request_create(
-                actor=self.coordinator, referral=r, sample_site="Prélèvement biopsique", smoker=i % 2 == 0,
-                metastatic=i % 3 == 0, context="first", molecular_tests="KRAS, NTRK, MSI" if i % 2 else "",
+                actor=self.coordinator,
+                referral=r,
+                sample_site="Prélèvement biopsique",
+                smoker=i % 2 == 0,
+                metastatic=i % 3 == 0,
+                context="first",
+                molecular_tests="KRAS, NTRK, MSI" if i % 2 else "",
             )
             if i % 3 != 2:
                 with _at(self.now - dt.timedelta(days=5 - i % 3)):
                     req = services.pathology_sample_sent(actor=self.coordinator, request=req)
             if i % 3 == 1:
-                services.pathology_report(actor=self.coordinator, request=req, stage="intermediate",
-                                          text="Carcinome, immunohistochimie en cours.",
-                                          report_ins=r.patient.ins, report_birth_name=r.patient.birth_name,
-                                          report_birth_date=r.patient.birth_date)
-            case = services.rcp_case_create(actor=self.coordinator, referral=r,
-                                            meeting_date=timezone.localdate(self.now) + dt.timedelta(days=7 + i),
-                                            question="Stratégie thérapeutique ?" if i % 2 else "")
+                services.pathology_report(
+                    actor=self.coordinator,
+                    request=req,
+                    stage="intermediate",
+                    text="Carcinome, immunohistochimie en cours.",
+                    report_ins=r.patient.ins,
+                    report_birth_name=r.patient.birth_name,
+                    report_birth_date=r.patient.birth_date,
+                )
+            case = services.rcp_case_create(
+                actor=self.coordinator,
+                referral=r,
+                meeting_date=timezone.localdate(self.now) + dt.timedelta(days=7 + i),
+                question="Stratégie thérapeutique ?" if i % 2 else "",
+            )
             if i == 0:
-                services.rcp_decide(actor=self.coordinator, case=case,
-                                    decision="Chimiothérapie néo-adjuvante puis réévaluation chirurgicale.")
-            services.screening_record(actor=self.coordinator, patient=r.patient, instrument="distress",
-                                      answers={"score": 3 + i}, referral=r)
+                services.rcp_decide(
+                    actor=self.coordinator,
+                    case=case,
+                    decision="Chimiothérapie néo-adjuvante puis réévaluation chirurgicale.",
+                )
+            services.screening_record(
+                actor=self.coordinator,
+                patient=r.patient,
+                instrument="distress",
+                answers={"score": 3 + i},
+                referral=r,
+            )
         except DomainError:
             return
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from parcours.accounts.models import User
@@ -107,6 +108,13 @@ class DayCell:
     booked: int = 0
     released: int = 0
 
+    @property
+    def text(self) -> str:
+        """``free/sanctuarised/emergency — booked`` (empty when the resource has no slot that day)."""
+        if not (self.free or self.sanctuarised or self.emergency or self.booked or self.released):
+            return ""
+        return f"{self.free}/{self.sanctuarised}/{self.emergency} — {self.booked}"
+
 
 @dataclass
 class ResourceRow:
@@ -134,30 +142,42 @@ def availability(*, first_day: dt.date, weeks: int = 8, kind: str = "", pathway:
     slots = Slot.objects.filter(start__gte=start, start__lt=end, resource__in=res_list)
     if pathway:
         slots = slots.filter(Q(pathway="") | Q(pathway=pathway))
-    live = Exists(Booking.objects.filter(slot=OuterRef("pk"), cancelled_at__isnull=True))
     now = clock.now()
-    rows = (
-        slots.annotate(is_booked=live)
-        .values_list("resource_id", "start", "status", "pathway", "emergency", "is_booked")
-        .order_by()
-    )
+
+    def counts(qs: QuerySet[Any], prefix: str) -> dict[tuple[int, dt.date], dict[str, int]]:
+        """Slots per resource and local day, by category (the same filters on slots or on their bookings)."""
+
+        def f(**lookups: object) -> Q:
+            return Q(**{f"{prefix}{k}": v for k, v in lookups.items()})
+
+        is_free = f(status=SlotStatus.OPEN, start__gt=now)
+        rows = (
+            qs.annotate(day=TruncDate(f"{prefix}start", tzinfo=tz))
+            .values(f"{prefix}resource_id", "day")
+            .annotate(
+                n_all=Count("pk"),
+                n_released=Count("pk", filter=f(status=SlotStatus.RELEASED)),
+                n_emergency=Count("pk", filter=is_free & f(emergency=True)),
+                n_sanctuarised=Count("pk", filter=is_free & f(emergency=False) & ~f(pathway="")),
+                n_free=Count("pk", filter=is_free & f(emergency=False, pathway="")),
+            )
+            .order_by()
+        )
+        return {(r[f"{prefix}resource_id"], r["day"]): r for r in rows}
+
+    all_slots = counts(slots, "")
+    booked = counts(Booking.objects.filter(cancelled_at__isnull=True, slot__in=slots), "slot__")
     index: dict[int, dict[dt.date, DayCell]] = defaultdict(dict)
-    for resource_id, slot_start, status, slot_pathway, emergency, is_booked in rows.iterator(chunk_size=5000):
-        day = timezone.localtime(slot_start, tz).date()
-        cell = index[resource_id].get(day)
-        if cell is None:
-            cell = index[resource_id][day] = DayCell(day)
-        if is_booked:
-            cell.booked += 1
-        elif status == SlotStatus.RELEASED:
-            cell.released += 1
-        elif status == SlotStatus.OPEN and slot_start > now:
-            if emergency:
-                cell.emergency += 1
-            elif slot_pathway:
-                cell.sanctuarised += 1
-            else:
-                cell.free += 1
+    for (resource_id, day), row in all_slots.items():
+        b = booked.get((resource_id, day), {})
+        index[resource_id][day] = DayCell(
+            day=day,
+            free=row["n_free"] - b.get("n_free", 0),
+            sanctuarised=row["n_sanctuarised"] - b.get("n_sanctuarised", 0),
+            emergency=row["n_emergency"] - b.get("n_emergency", 0),
+            booked=b.get("n_all", 0),
+            released=row["n_released"] - b.get("n_released", 0),
+        )
     out = [ResourceRow(r, [index[r.pk].get(d) or DayCell(d) for d in days]) for r in res_list]
     return Availability(first_day=first_day, days=days, rows=out)
 
@@ -271,10 +291,10 @@ class IndicatorRow:
 def _sql_parts() -> tuple[str, str]:
     if connection.vendor == "postgresql":
         return (
-            "to_char(r.at AT TIME ZONE 'UTC', 'YYYY-MM')",
+            "to_char(f.received_at AT TIME ZONE 'UTC', 'YYYY-MM')",
             "EXTRACT(EPOCH FROM ({b} - {a})) / 86400.0",
         )
-    return ("strftime('%%Y-%%m', r.at)", "(julianday({b}) - julianday({a}))")
+    return ("strftime('%%Y-%%m', f.received_at)", "(julianday({b}) - julianday({a}))")
 
 
 def indicators(
@@ -282,29 +302,41 @@ def indicators(
 ) -> list[IndicatorRow]:
     """Per pathway and month of reception: count, median and p90 of each delay (days), shares.
 
-    Everything is computed by the database: one pivot per referral (conditional MIN over its events), then
-    window functions (ROW_NUMBER/COUNT over pathway and month) pick the nearest-rank median and 90th
-    percentile. Works on SQLite and PostgreSQL alike. Months are calendar months in UTC.
+    One SQL statement, the same on SQLite and PostgreSQL: a pivot per referral (conditional MIN over its
+    events), the delays in days (negative ones dropped), then window functions (ROW_NUMBER and COUNT over
+    pathway, month and "has a value") pick the nearest-rank median (rank ceil(n/2)) and 90th percentile
+    (rank ceil(0.9 n)). Months are calendar months in UTC.
     """
     month_sql, diff_tpl = _sql_parts()
     kinds = sorted({str(k) for _key, a, b, _fr, _en in DELAYS for k in (a, b)})
-    pivot_cols = ",\n".join(f"MIN(CASE WHEN e.kind = '{k}' THEN e.at END) AS t_{k}" for k in kinds)
+    pivot_cols = ", ".join(f"MIN(CASE WHEN e.kind = '{k}' THEN e.at END) AS t_{k}" for k in kinds)
     params: list[Any] = []
     where = []
     if since is not None:
-        where.append("r.at >= %s")
+        where.append("f.received_at >= %s")
         params.append(dt.datetime.combine(since, dt.time.min, tzinfo=dt.UTC))
     if until is not None:
-        where.append("r.at < %s")
+        where.append("f.received_at < %s")
         params.append(dt.datetime.combine(until, dt.time.min, tzinfo=dt.UTC))
     if pathway:
-        where.append("r.pathway = %s")
+        where.append("f.pathway = %s")
         params.append(pathway)
     where_sql = ("WHERE " + " AND ".join(where)) if where else ""
-    delay_cols = ",\n".join(
-        f"{diff_tpl.format(a=f'p.t_{a!s}', b=f'p.t_{b!s}')} AS d_{key}" for key, a, b, _fr, _en in DELAYS
+    keys = [key for key, *_r in DELAYS]
+    diffs = {key: diff_tpl.format(a=f"p.t_{a!s}", b=f"p.t_{b!s}") for key, a, b, _fr, _en in DELAYS}
+    delay_cols = ", ".join(f"CASE WHEN ({diffs[k]}) >= 0 THEN ({diffs[k]}) END AS d_{k}" for k in keys)
+    window_cols = ", ".join(
+        f"ROW_NUMBER() OVER (PARTITION BY pathway, month, d_{k} IS NULL ORDER BY d_{k}) AS rn_{k}, "
+        f"COUNT(d_{k}) OVER (PARTITION BY pathway, month) AS n_{k}"
+        for k in keys
     )
-    base = f"""
+    select_cols = ", ".join(
+        f"MAX(n_{k}), "
+        f"MAX(CASE WHEN d_{k} IS NOT NULL AND rn_{k} = CAST((n_{k} + 1) / 2 AS INTEGER) THEN d_{k} END), "
+        f"MAX(CASE WHEN d_{k} IS NOT NULL AND rn_{k} = CAST((9 * n_{k} + 9) / 10 AS INTEGER) THEN d_{k} END)"
+        for k in keys
+    )
+    sql = f"""
         WITH pivot AS (
             SELECT e.referral_id AS referral_id, {pivot_cols},
                    MAX(CASE WHEN e.kind = 'supportive_assessment' THEN 1 ELSE 0 END) AS has_support,
@@ -312,53 +344,29 @@ def indicators(
             FROM fasttrack_pathwayevent e
             GROUP BY e.referral_id
         ),
-        r AS (
-            SELECT f.id AS id, f.pathway AS pathway, f.received_at AS at FROM fasttrack_referral f
-        ),
         d AS (
-            SELECT r.pathway AS pathway, {month_sql} AS month, p.has_support AS has_support,
+            SELECT f.pathway AS pathway, {month_sql} AS month, p.has_support AS has_support,
                    p.has_er AS has_er, {delay_cols}
-            FROM r JOIN pivot p ON p.referral_id = r.id
+            FROM fasttrack_referral f JOIN pivot p ON p.referral_id = f.id
             {where_sql}
-        )
+        ),
+        w AS (SELECT d.*, {window_cols} FROM d)
+        SELECT pathway, month, COUNT(*), AVG(has_support * 1.0), AVG(has_er * 1.0), {select_cols}
+        FROM w GROUP BY pathway, month ORDER BY pathway, month
     """  # noqa: S608 (identifiers from constants; values are bound parameters)
     with connection.cursor() as cur:
-        cur.execute(
-            base  # noqa: S608 (constants only)
-            + """
-            SELECT pathway, month, COUNT(*), AVG(has_support * 1.0), AVG(has_er * 1.0)
-            FROM d GROUP BY pathway, month ORDER BY pathway, month
-            """,
-            params,
-        )
-        heads = cur.fetchall()
-        results: dict[tuple[str, str], dict[str, tuple[int, float | None, float | None]]] = defaultdict(dict)
-        for key, *_rest in DELAYS:
-            cur.execute(
-                base  # noqa: S608 (constants only)
-                + f"""
-                , ranked AS (
-                    SELECT pathway, month, d_{key} AS v,
-                           ROW_NUMBER() OVER (PARTITION BY pathway, month ORDER BY d_{key}) AS rn,
-                           COUNT(*) OVER (PARTITION BY pathway, month) AS n
-                    FROM d WHERE d_{key} IS NOT NULL AND d_{key} >= 0
-                )
-                SELECT pathway, month, MAX(n),
-                       MAX(CASE WHEN rn = CAST((n + 1) / 2 AS INTEGER) THEN v END),
-                       MAX(CASE WHEN rn = CAST((9 * n + 9) / 10 AS INTEGER) THEN v END)
-                FROM ranked GROUP BY pathway, month
-                """,  # noqa: S608
-                params,
-            )
-            for pw, month, n, med, p90 in cur.fetchall():
-                results[(pw, month)][key] = (
-                    int(n),
-                    None if med is None else round(float(med), 2),
-                    None if p90 is None else round(float(p90), 2),
-                )
+        cur.execute(sql, params)
+        fetched = cur.fetchall()
     out = []
-    for pw, month, count, support, er in heads:
-        delays = {key: results[(pw, month)].get(key, (0, None, None)) for key, *_r in DELAYS}
+    for pw, month, count, support, er, *stats in fetched:
+        delays: dict[str, tuple[int, float | None, float | None]] = {}
+        for i, key in enumerate(keys):
+            n, med, p90 = stats[3 * i : 3 * i + 3]
+            delays[key] = (
+                int(n or 0),
+                None if med is None else round(float(med), 2),
+                None if p90 is None else round(float(p90), 2),
+            )
         out.append(
             IndicatorRow(
                 pathway=pw,

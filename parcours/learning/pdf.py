@@ -10,7 +10,9 @@ from parcours.learning.content import pick
 from parcours.learning.markdown import render_markdown
 
 
-def module_sheet(*, programme: Programme, module_id: str) -> bytes:
+def module_sheet(
+    *, programme: Programme, module_id: str, contacts: list[tuple[str, str, str]] | None = None
+) -> bytes:
     """One A4 sheet (or more) with the module text, the quiz questions to discuss, and the emergency numbers."""
     module = programme.module(module_id)
     html = render_to_string(
@@ -21,6 +23,7 @@ def module_sheet(*, programme: Programme, module_id: str) -> bytes:
             "title": pick(module.title),
             "html": render_markdown(module.text),
             "questions": [pick(q.text) for q in module.quiz.questions],
+            "contacts": contacts or [],
         },
     )
     pdf = HTML(string=html).write_pdf()

@@ -518,3 +518,22 @@ def training_overview(*, query: str = "", limit: int = 200) -> list[dict[str, An
             }
         )
     return out
+
+
+def contacts_for(*, patient: Patient) -> list[tuple[str, str, str]]:
+    """Whom to call, for the printed sheets: ``(role in the team, name, phone)`` of the active care team."""
+    from parcours.patients.models import CareTeamMembership
+
+    order = {"idec": 0, "idel": 1, "had_nurse": 2, "had_physician": 3, "oncologist": 4, "gp": 5}
+    members = (
+        CareTeamMembership.objects.filter(patient=patient, until__isnull=True)
+        .select_related("user__role")
+        .order_by("since")
+    )
+    rows = [
+        (m.team_role or (str(m.user.role) if m.user.role else ""), str(m.user), m.user.phone)
+        for m in members
+        if m.user.role is not None and m.user.role.code in order
+    ]
+    codes = {str(m.user): m.user.role.code for m in members if m.user.role is not None}
+    return sorted(rows, key=lambda r: order.get(codes.get(r[1], ""), 9))

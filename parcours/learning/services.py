@@ -331,6 +331,8 @@ def module_complete(
         _require(actor, "education.session")
     elif via is None:
         raise Forbidden(_("Accès refusé."))
+    if mode not in Mode.values:
+        raise ValidationFailed(_("Lieu inconnu."), field_errors={"mode": [_("Lieu inconnu.")]})
     enrolment = _enrolment_locked(enrolment)
     if via is not None:
         _consume(via, enrolment)

@@ -20,6 +20,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("etp/<str:token>/", views.etp_home, name="etp_home"),
     path("etp/<str:token>/modules/<str:module_id>/", views.etp_module, name="etp_module"),
     path("etp/<str:token>/modules/<str:module_id>/quiz/", views.etp_quiz, name="etp_quiz"),
+    path("etp/<str:token>/modules/<str:module_id>/fiche.pdf", views.etp_module_pdf, name="etp_module_pdf"),
     path("etp/<str:token>/resultats/<uuid:attempt_id>/", views.etp_result, name="etp_result"),
     path("education/programmes/", views.programmes, name="programmes"),
     path("education/programmes/nouvelle-version/", views.programme_draft, name="programme_draft"),

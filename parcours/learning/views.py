@@ -113,10 +113,15 @@ def _patient_context(request: HttpRequest, patient: Patient) -> dict[str, Any]:
     readiness = selectors.readiness_now(patient=patient)
     nearby_form = forms.NearbyForm(request.GET or None)
     nearby = None
-    if request.GET.get("act") and nearby_form.is_valid() and patient.latitude is not None:
+    if (
+        request.GET.get("act")
+        and nearby_form.is_valid()
+        and patient.latitude is not None
+        and patient.longitude is not None
+    ):
         nearby = selectors.nearby_professionals(
             latitude=patient.latitude,
-            longitude=patient.longitude or 0.0,
+            longitude=patient.longitude,
             act=nearby_form.cleaned_data["act"],
             on=nearby_form.cleaned_data["on"] or clock.today(),
             radius_km=float(nearby_form.cleaned_data["radius_km"]),
@@ -569,10 +574,41 @@ def module_pdf(request: HttpRequest, version_id: uuid.UUID, module_id: str) -> H
     programme = programme_of(pv)
     if not programme.has_module(module_id):
         raise Http404(_("Module introuvable."))
-    pdf = module_sheet(programme=programme, module_id=module_id)
+    contacts = None
+    if request.GET.get("patient"):
+        patient = _patient(request, request.GET["patient"])
+        contacts = selectors.contacts_for(patient=patient)
+    pdf = module_sheet(programme=programme, module_id=module_id, contacts=contacts)
+    return _pdf(pdf, f"etp-{module_id}-v{pv.version}.pdf")
+
+
+def _pdf(pdf: bytes, name: str) -> HttpResponse:
     response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="etp-{module_id}-v{pv.version}.pdf"'
+    response["Content-Disposition"] = f'inline; filename="{name}"'
+    response["Cache-Control"] = "no-store"
     return response
+
+
+@require_GET
+def etp_module_pdf(request: HttpRequest, token: str, module_id: str) -> HttpResponse:
+    """The printable sheet of an open module, with the patient's own care-team numbers."""
+    from parcours.learning.pdf import module_sheet
+
+    try:
+        _link, enrolment = _open(request, token)
+    except LinkRefused as exc:
+        return render_refused(request, exc)
+    status = next(
+        (s for s in selectors.module_statuses(enrolment=enrolment) if s.module_id == module_id), None
+    )
+    if status is None or status.status == "locked":
+        raise Http404(_("Module introuvable."))
+    pdf = module_sheet(
+        programme=programme_of(enrolment.programme),
+        module_id=module_id,
+        contacts=selectors.contacts_for(patient=enrolment.patient),
+    )
+    return _pdf(pdf, f"etp-{module_id}.pdf")
 
 
 # ------------------------------------------------------------------------------- training registry

@@ -68,7 +68,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
 from types import MappingProxyType
-from typing import Any, Literal, NoReturn, TypeAlias, cast
+from typing import Any, Literal, NoReturn, TypeAlias
 
 from parcours.monitoring.common import (
     DataFileError,
@@ -387,7 +387,9 @@ def loads_strict(text: str | bytes) -> Any:
         raise TriageInputError("input", f"not valid JSON: {name} is not a number")
 
     try:
-        return json.loads(text, parse_float=Decimal, parse_constant=no_constant, object_pairs_hook=_unique_pairs)
+        return json.loads(
+            text, parse_float=Decimal, parse_constant=no_constant, object_pairs_hook=_unique_pairs
+        )
     except json.JSONDecodeError as exc:
         raise TriageInputError("input", f"not valid JSON: {exc}") from None
     except UnicodeDecodeError as exc:
@@ -506,7 +508,7 @@ def _parse_labs(data: object, policy: TriagePolicy, parent: str) -> tuple[LabVal
         kind = type(raw_value)
         value = (
             raw_value
-            if kind is Decimal and raw_value.is_finite()
+            if isinstance(raw_value, Decimal) and raw_value.is_finite()
             else (memo(raw_value) if kind in _PLAIN else None)
         )
         if value is None:
@@ -517,13 +519,17 @@ def _parse_labs(data: object, policy: TriagePolicy, parent: str) -> tuple[LabVal
                 )
         kind = type(raw_uln)
         uln = (
-            raw_uln if kind is Decimal and raw_uln.is_finite() else (memo(raw_uln) if kind in _PLAIN else None)
+            raw_uln
+            if isinstance(raw_uln, Decimal) and raw_uln.is_finite()
+            else (memo(raw_uln) if kind in _PLAIN else None)
         )
         if uln is None and raw_uln is not None:
             uln = _number(raw_uln, f"{path}[{index}]", "uln")
         kind = type(raw_lln)
         lln = (
-            raw_lln if kind is Decimal and raw_lln.is_finite() else (memo(raw_lln) if kind in _PLAIN else None)
+            raw_lln
+            if isinstance(raw_lln, Decimal) and raw_lln.is_finite()
+            else (memo(raw_lln) if kind in _PLAIN else None)
         )
         if lln is None and raw_lln is not None:
             lln = _number(raw_lln, f"{path}[{index}]", "lln")
@@ -549,7 +555,7 @@ def _number(raw: object, path: str, key: str) -> Decimal | None:
     if raw is None:
         return None
     kind = type(raw)
-    if kind is Decimal and raw.is_finite():  # from loads_strict: already exact
+    if isinstance(raw, Decimal) and raw.is_finite():  # from loads_strict: already exact
         return raw
     if kind is float or kind is int:
         number = _DECIMALS.get(raw)
@@ -824,7 +830,7 @@ def _holds(
         return value is not None and OPERATORS[cond.op](value, cond.value)
     if kind == "lab":
         key = cond.key
-        for lab in assessment.labs:
+        for lab in assessment.labs:  # noqa: SIM110 - a plain loop is faster than any() on a generator
             if lab.code == key and OPERATORS[cond.op](lab.value, cond.value):
                 return True
         return False

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Case, QuerySet, Value, When
 
 from parcours.core import clock
 from parcours.patients.models import Patient
@@ -90,15 +90,26 @@ def open_alerts(patient: Patient) -> QuerySet[Alert]:
     return Alert.objects.filter(patient=patient).exclude(status=AlertStatus.CLOSED)
 
 
-def queue_alerts(patients: QuerySet[Patient]) -> list[Alert]:
-    """Alerts not closed for these patients, worst level first then oldest first."""
-    rows = list(
+def queue_alerts(patients: QuerySet[Patient], *, limit: int | None = None) -> list[Alert]:
+    """Alerts not closed for these patients: urgent first, then same day; unacknowledged before acknowledged;
+    oldest first. ``limit`` keeps the page light (the count of the rest is shown)."""
+    rows = (
         Alert.objects.filter(patient__in=patients)
         .exclude(status=AlertStatus.CLOSED)
         .select_related("patient", "assessment", "acknowledged_by")
+        .annotate(
+            rank=Case(
+                When(level="urgent", then=Value(0)), When(level="same_day", then=Value(1)), default=Value(2)
+            ),
+            acked=Case(When(status=AlertStatus.OPEN, then=Value(0)), default=Value(1)),
+        )
+        .order_by("rank", "acked", "opened_at", "id")
     )
-    rows.sort(key=lambda a: (LEVEL_ORDER.get(a.level, 9), a.status != AlertStatus.OPEN, a.opened_at))
-    return rows
+    return list(rows[:limit] if limit is not None else rows)
+
+
+def queue_alert_count(patients: QuerySet[Patient]) -> int:
+    return Alert.objects.filter(patient__in=patients).exclude(status=AlertStatus.CLOSED).count()
 
 
 def queue_tasks(patients: QuerySet[Patient]) -> QuerySet[WorkTask]:

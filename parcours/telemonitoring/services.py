@@ -401,7 +401,7 @@ def alert_notify(*, alert_id: int) -> Alert | None:
     """Send the first notifications of an alert if still pending (idempotent; called by task and sweep)."""
     with transaction.atomic():
         alert = (
-            Alert.objects.select_for_update(skip_locked=True)
+            Alert.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("patient", "patient__referring_oncologist")
             .filter(pk=alert_id, notify_pending=True)
             .first()
@@ -428,7 +428,7 @@ def alert_escalate_due(*, alert_id: int) -> Alert | None:
     with transaction.atomic():
         now = clock.now()
         alert = (
-            Alert.objects.select_for_update(skip_locked=True)
+            Alert.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("patient", "patient__referring_oncologist")
             .filter(pk=alert_id, status=AlertStatus.OPEN, escalation_due_at__lte=now)
             .first()

@@ -73,16 +73,7 @@ def _no_store(response: HttpResponse) -> HttpResponse:
 def answer(request: HttpRequest, token: str) -> HttpResponse:
     """The patient's questionnaire. No account: the token is the only key; nothing is recorded if refused."""
     if request.method == "POST":
-        key = request.POST.get("submission_key", "")
-        try:
-            link, assignment = services.link_context(token=token, client_ip=client_ip(request))
-            definition = questionnaires.load(assignment.questionnaire, assignment.regimen)
-        except LinkRefused as exc:
-            # a resubmission of answers already received (lost connection): show the same result again
-            if exc.reason == "used" and key:
-                return _submit_link(request, token, key, None)
-            return _no_store(render_refused(request, exc))
-        return _submit_link(request, token, key, definition)
+        return _submit_link(request, token)
     try:
         link, assignment = services.link_context(token=token, client_ip=client_ip(request))
     except LinkRefused as exc:
@@ -106,35 +97,41 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
-def _submit_link(
-    request: HttpRequest, token: str, key: str, definition: questionnaires.Definition | None
-) -> HttpResponse:
-    answers = _answers_from_post(request, definition) if definition is not None else {}
+def _submit_link(request: HttpRequest, token: str) -> HttpResponse:
+    """One service call: the link, the answers and the triage are checked there (nothing recorded if refused).
+
+    A resubmission of answers already received (lost connection) shows the same result again."""
+    key = request.POST.get("submission_key", "")
+    answers = {k: v for k, v in request.POST.items() if k.startswith("PROCTCAE_")}
+    free_text = request.POST.get("free_text", "")
     try:
         outcome = services.response_submit_by_link(
             token=token,
             client_ip=client_ip(request),
             answers=answers,
-            free_text=request.POST.get("free_text", ""),
+            free_text=free_text,
             submission_key=key,
         )
     except LinkRefused as exc:
         return _no_store(render_refused(request, exc))
     except ValidationFailed as exc:
-        assert definition is not None
+        try:
+            _link, assignment = services.link_context(token=token, client_ip=client_ip(request))
+        except LinkRefused as refused:
+            return _no_store(render_refused(request, refused))
         return _no_store(
             render(
                 request,
                 "telemonitoring/answer.html",
                 {
-                    "definition": definition,
+                    "definition": questionnaires.load(assignment.questionnaire, assignment.regimen),
                     "action": request.path,
                     "storage_key": "",
                     "submission_key": key,
                     "errors": _errors(exc),
                     "error_message": exc.message,
                     "answers": answers,
-                    "free_text": request.POST.get("free_text", ""),
+                    "free_text": free_text,
                     "phones": (),
                     "patient_page": True,
                 },
@@ -421,6 +418,9 @@ def task_done(request: HttpRequest, task_id: uuid.UUID) -> HttpResponse:
 # ------------------------------------------------------------------------------------ IDEC queue
 
 
+QUEUE_ALERTS = 100
+
+
 @login_required
 def queue(request: HttpRequest) -> HttpResponse:
     """The IDEC work queue: alerts not closed (worst first) and open tasks, for the patients she follows."""
@@ -428,7 +428,8 @@ def queue(request: HttpRequest) -> HttpResponse:
     if not (has_perm(user, "alert.handle") or has_perm(user, "monitoring.proxy")):
         raise PermissionDenied(_("Votre rôle ne donne pas accès à la file de télésurveillance."))
     patients = patients_visible_to(user=user)
-    alerts = selectors.queue_alerts(patients)
+    alerts = selectors.queue_alerts(patients, limit=QUEUE_ALERTS)
+    total = selectors.queue_alert_count(patients) if len(alerts) == QUEUE_ALERTS else len(alerts)
     tasks = list(selectors.queue_tasks(patients)[:200])
     audit_record(
         actor=user,
@@ -436,7 +437,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         object_type="telemonitoring_queue",
         detail={"alerts": len(alerts), "tasks": len(tasks)},
     )
-    context = {"alerts": alerts, "tasks": tasks, "can": _can(user)}
+    context = {"alerts": alerts, "alert_total": total, "tasks": tasks, "can": _can(user)}
     if request.headers.get("HX-Request"):
         return render(request, "telemonitoring/_queue.html", context)
     return render(request, "telemonitoring/queue.html", context)

@@ -16,5 +16,8 @@ def test_demo_cures_in_various_states() -> None:
     messages: list[str] = []
     load_demo(seed=7, progress=messages.append)
     statuses = set(Cure.objects.values_list("status", flat=True))
-    assert {"planned", "ready_for_ok", "ok_given", "delivered", "administered"} <= statuses, (statuses, messages)
+    assert {"planned", "ready_for_ok", "ok_given", "delivered", "administered"} <= statuses, (
+        statuses,
+        messages,
+    )
     assert Administration.objects.exists()

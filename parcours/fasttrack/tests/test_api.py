@@ -58,7 +58,10 @@ def test_a_referral_without_token_is_refused(ft: Ft) -> None:
     [
         ({"patient_birth_date": "1948-13-40"}, "patient_birth_date"),
         ({"pathway": "skin"}, "pathway"),
-        ({"documents": [{"filename": "a.exe", "content_base64": base64.b64encode(b"MZ\x90").decode()}]}, "documents"),
+        (
+            {"documents": [{"filename": "a.exe", "content_base64": base64.b64encode(b"MZ\x90").decode()}]},
+            "documents",
+        ),
         ({"documents": [{"filename": "a.pdf", "content_base64": "%%%"}]}, "documents[0].content_base64"),
     ],
 )
@@ -71,12 +74,19 @@ def test_bad_api_referrals_get_422_naming_the_field(
     assert not Referral.objects.exists()
 
 
-def test_the_queue_and_booking_need_coordinator_permissions(ft: Ft, api_client: Callable[[User], Client]) -> None:
+def test_the_queue_and_booking_need_coordinator_permissions(
+    ft: Ft, api_client: Callable[[User], Client]
+) -> None:
     r = accepted(ft)
     s = slot(ft.ct, ft.day, 10)
     gp = api_client(ft.gp)
     assert gp.get("/api/v1/fasttrack/referrals").status_code == 403
-    assert _post(gp, f"/api/v1/fasttrack/slots/{s.external_id}/book", {"referral": str(r.external_id)}).status_code == 403
+    assert (
+        _post(
+            gp, f"/api/v1/fasttrack/slots/{s.external_id}/book", {"referral": str(r.external_id)}
+        ).status_code
+        == 403
+    )
     coord = api_client(ft.coordinator)
     assert coord.get("/api/v1/fasttrack/referrals").status_code == 200
     assert coord.get(f"/api/v1/fasttrack/referrals/{r.external_id}").json()["status"] == "accepted"
@@ -89,10 +99,15 @@ def test_the_queue_and_booking_need_coordinator_permissions(ft: Ft, api_client: 
 def test_availability_and_indicators_over_the_api(ft: Ft, api_client: Callable[[User], Client]) -> None:
     slot(ft.ct, ft.day, 10, pathway="lung")
     coord = api_client(ft.coordinator)
-    rows = coord.get("/api/v1/fasttrack/availability", {"first_day": NOW.date().isoformat(), "weeks": 1}).json()
+    rows = coord.get(
+        "/api/v1/fasttrack/availability", {"first_day": NOW.date().isoformat(), "weeks": 1}
+    ).json()
     ct = next(r for r in rows if r["kind"] == "ct")
     assert next(d for d in ct["days"] if d["day"] == ft.day.isoformat())["sanctuarised"] == 1
-    assert coord.get("/api/v1/fasttrack/availability", {"first_day": "2026-03-02", "weeks": 9}).status_code == 422
+    assert (
+        coord.get("/api/v1/fasttrack/availability", {"first_day": "2026-03-02", "weeks": 9}).status_code
+        == 422
+    )
     accepted(ft)
     with time_machine.travel(NOW + dt.timedelta(minutes=1), tick=False):
         ind = coord.get("/api/v1/fasttrack/indicators").json()

@@ -31,18 +31,32 @@ def make_contention(n_slots: int, n_referrals: int) -> tuple[list[int], list[Ref
     resource = Resource.objects.create(name="Scanner course", kind="ct")
     start = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(days=3)
     slots = Slot.objects.bulk_create(
-        Slot(resource=resource, start=start + dt.timedelta(minutes=30 * i),
-             end=start + dt.timedelta(minutes=30 * i + 30)) for i in range(n_slots)
+        Slot(
+            resource=resource,
+            start=start + dt.timedelta(minutes=30 * i),
+            end=start + dt.timedelta(minutes=30 * i + 30),
+        )
+        for i in range(n_slots)
     )
     referrals = Referral.objects.bulk_create(
-        Referral(pathway="lung", status=ReferralStatus.ACCEPTED, urgency="rapid", received_at=start,
-                 referrer_name="Dr", patient_birth_name=f"P{i}", patient_given_names="X",
-                 patient_birth_date=dt.date(1950, 1, 1)) for i in range(n_referrals)
+        Referral(
+            pathway="lung",
+            status=ReferralStatus.ACCEPTED,
+            urgency="rapid",
+            received_at=start,
+            referrer_name="Dr",
+            patient_birth_name=f"P{i}",
+            patient_given_names="X",
+            patient_birth_date=dt.date(1950, 1, 1),
+        )
+        for i in range(n_referrals)
     )
     return [s.pk for s in slots], referrals
 
 
-def book_concurrently(actor_id: int, slot_ids: list[int], referrals: list[Referral], workers: int) -> tuple[int, int]:
+def book_concurrently(
+    actor_id: int, slot_ids: list[int], referrals: list[Referral], workers: int
+) -> tuple[int, int]:
     from parcours.accounts.models import User
 
     rng = random.Random(7)

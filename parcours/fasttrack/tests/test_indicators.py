@@ -25,8 +25,14 @@ def _referral(pathway: str, received: dt.datetime, **delays_days: float) -> Refe
         patient_birth_date=dt.date(1950, 1, 1),
     )
     PathwayEvent.objects.create(referral=r, pathway=pathway, kind="received", at=received)
-    base = {"first_visit": "received", "imaging": "received", "rcp": "received", "biopsy": "received",
-            "treatment_start": "rcp", "pathology_result": "biopsy"}
+    base = {
+        "first_visit": "received",
+        "imaging": "received",
+        "rcp": "received",
+        "biopsy": "received",
+        "treatment_start": "rcp",
+        "pathology_result": "biopsy",
+    }
     times = {"received": received}
     for kind in ("first_visit", "imaging", "biopsy", "rcp", "treatment_start", "pathology_result"):
         if kind in delays_days:
@@ -42,10 +48,18 @@ def test_median_and_p90_per_pathway_and_month_match_a_hand_computation() -> None
     march = dt.datetime(2026, 3, 3, 10, tzinfo=UTC)
     # reception → RCP for 10 pancreas referrals in March: 1..10 days → median (rank 5) 5, p90 (rank 9) 9.
     for i in range(1, 11):
-        _referral("pancreas", march + dt.timedelta(hours=i), rcp=i, first_visit=0.5 * i,
-                  supportive_assessment=i <= 4, er_readmission=i == 1)
+        _referral(
+            "pancreas",
+            march + dt.timedelta(hours=i),
+            rcp=i,
+            first_visit=0.5 * i,
+            supportive_assessment=i <= 4,
+            er_readmission=i == 1,
+        )
     # Two lung referrals in April; one without an RCP yet (excluded from that delay, counted in referrals).
-    _referral("lung", dt.datetime(2026, 4, 2, tzinfo=UTC), rcp=6, biopsy=2, pathology_result=4, treatment_start=3)
+    _referral(
+        "lung", dt.datetime(2026, 4, 2, tzinfo=UTC), rcp=6, biopsy=2, pathology_result=4, treatment_start=3
+    )
     _referral("lung", dt.datetime(2026, 4, 20, tzinfo=UTC), imaging=0.5)
     with CaptureQueriesContext(connection) as queries:
         rows = selectors.indicators()
@@ -70,7 +84,9 @@ def test_filters_by_pathway_and_period() -> None:
     _referral("pancreas", dt.datetime(2026, 2, 5, tzinfo=UTC), rcp=7)
     _referral("liver", dt.datetime(2026, 2, 6, tzinfo=UTC), rcp=1)
     rows = selectors.indicators(pathway="pancreas", since=dt.date(2026, 2, 1))
-    assert [(r.pathway, r.month, r.delays["reception_rcp"]) for r in rows] == [("pancreas", "2026-02", (1, 7.0, 7.0))]
+    assert [(r.pathway, r.month, r.delays["reception_rcp"]) for r in rows] == [
+        ("pancreas", "2026-02", (1, 7.0, 7.0))
+    ]
     assert selectors.indicators(until=dt.date(2025, 1, 1)) == []
 
 

@@ -22,10 +22,15 @@ from parcours.testing.factories import PatientFactory, add_member, next_ins
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("at_now")]
 
 
-def test_a_public_referral_is_saved_acknowledged_and_dated(ft: Ft, django_capture_on_commit_callbacks: Any) -> None:
+def test_a_public_referral_is_saved_acknowledged_and_dated(
+    ft: Ft, django_capture_on_commit_callbacks: Any
+) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         r = services.referral_submit(
-            actor=None, data=make_input(), documents=[services.Upload("scanner.pdf", PDF)], client_ip="10.0.0.1"
+            actor=None,
+            data=make_input(),
+            documents=[services.Upload("scanner.pdf", PDF)],
+            client_ip="10.0.0.1",
         )
     assert r.status == ReferralStatus.NEW and r.priority == 0 and r.completeness == 100
     assert r.answer_hours == 48
@@ -78,17 +83,23 @@ def test_a_refused_document_refuses_the_whole_referral(ft: Ft) -> None:
 
 def test_a_second_referral_of_the_same_patient_is_flagged_as_duplicate(ft: Ft) -> None:
     first = services.referral_submit(actor=None, data=make_input())
-    second = services.referral_submit(actor=None, data=make_input(patient_birth_name="LEFÈVRE ", referrer_name="Dr B"))
+    second = services.referral_submit(
+        actor=None, data=make_input(patient_birth_name="LEFÈVRE ", referrer_name="Dr B")
+    )
     assert second.duplicate_of == first
     ins = next_ins("1")
     a = services.referral_submit(actor=None, data=make_input(patient_birth_name="Autre", patient_ins=ins))
-    b = services.referral_submit(actor=None, data=make_input(patient_birth_name="Nom changé", patient_ins=ins))
+    b = services.referral_submit(
+        actor=None, data=make_input(patient_birth_name="Nom changé", patient_ins=ins)
+    )
     assert b.duplicate_of == a
 
 
 def test_the_queue_puts_urgent_first_then_the_longest_waiting(ft: Ft) -> None:
     with time_machine.travel(NOW - dt.timedelta(hours=5), tick=False):
-        old_rapid = services.referral_submit(actor=None, data=make_input(urgency="rapid", patient_birth_name="A"))
+        old_rapid = services.referral_submit(
+            actor=None, data=make_input(urgency="rapid", patient_birth_name="A")
+        )
     with time_machine.travel(NOW - dt.timedelta(hours=1), tick=False):
         new_urgent = services.referral_submit(actor=None, data=make_input(patient_birth_name="B"))
     old_urgent = services.referral_submit(actor=None, data=make_input(patient_birth_name="C"))
@@ -149,11 +160,15 @@ def test_only_coordinators_decide(ft: Ft) -> None:
 
 def test_asking_for_missing_information_mails_the_referrer(ft: Ft) -> None:
     r = services.referral_submit(actor=None, data=make_input(exams_done=[]))
-    r = services.referral_request_info(actor=ft.coordinator, referral=r, message="Le compte rendu du scanner.")
+    r = services.referral_request_info(
+        actor=ft.coordinator, referral=r, message="Le compte rendu du scanner."
+    )
     assert r.status == ReferralStatus.INFO_REQUESTED
     note = Notification.objects.filter(subject__startswith="Demande d'informations").get()
     assert "Le compte rendu du scanner." in note.body
-    r = services.referral_update(actor=ft.coordinator, referral=r, changes={"exams_done": ["ct_tap", "bloods", "markers"]})
+    r = services.referral_update(
+        actor=ft.coordinator, referral=r, changes={"exams_done": ["ct_tap", "bloods", "markers"]}
+    )
     assert r.status == ReferralStatus.NEW and "exams_done.ct_tap" not in r.missing
     with pytest.raises(ValidationFailed):
         services.referral_request_info(actor=ft.coordinator, referral=r, message="  ")
@@ -161,9 +176,13 @@ def test_asking_for_missing_information_mails_the_referrer(ft: Ft) -> None:
 
 def test_redirecting_tells_the_referrer_why(ft: Ft) -> None:
     r = services.referral_submit(actor=None, data=make_input())
-    r = services.referral_redirect(actor=ft.coordinator, referral=r, reason="Consultation de gastro-entérologie.")
+    r = services.referral_redirect(
+        actor=ft.coordinator, referral=r, reason="Consultation de gastro-entérologie."
+    )
     assert r.status == ReferralStatus.REDIRECTED
-    assert "gastro-entérologie" in Notification.objects.get(idempotency_key=f"ft-redirect-{r.external_id}").body
+    assert (
+        "gastro-entérologie" in Notification.objects.get(idempotency_key=f"ft-redirect-{r.external_id}").body
+    )
     with pytest.raises(ValidationFailed):
         services.referral_redirect(
             actor=ft.coordinator, referral=services.referral_submit(actor=None, data=make_input()), reason=""

@@ -136,7 +136,9 @@ def test_a_diagnostic_day_is_booked_in_one_go_on_sanctuarised_slots_and_the_gp_i
     s = _day_slots(ft)
     r = accepted(ft)
     with django_capture_on_commit_callbacks(execute=True):
-        dday = services.diagnostic_day_book(actor=ft.coordinator, referral=r, template=ft.template, first_day=ft.day)
+        dday = services.diagnostic_day_book(
+            actor=ft.coordinator, referral=r, template=ft.template, first_day=ft.day
+        )
     booked = {b.slot_id for b in dday.bookings.all()}
     assert booked == {s["consult"].pk, s["ct"].pk, s["mri"].pk, s["biopsy"].pk}
     r.refresh_from_db()
@@ -163,10 +165,15 @@ def test_diagnostic_day_refuses_a_past_day_and_bad_templates(ft: Ft) -> None:
     r = accepted(ft)
     with pytest.raises(ValidationFailed):
         services.diagnostic_day_book(
-            actor=ft.coordinator, referral=r, template=ft.template, first_day=NOW.date() - dt.timedelta(days=1)
+            actor=ft.coordinator,
+            referral=r,
+            template=ft.template,
+            first_day=NOW.date() - dt.timedelta(days=1),
         )
     with pytest.raises(ValidationFailed):
-        services.day_template_create(actor=ft.coordinator, name="x", pathway="", steps=[{"day": 1, "kind": "xray"}])
+        services.day_template_create(
+            actor=ft.coordinator, name="x", pathway="", steps=[{"day": 1, "kind": "xray"}]
+        )
 
 
 def test_first_day_letter_is_sent_once_after_the_first_day(ft: Ft) -> None:
@@ -181,8 +188,14 @@ def test_first_day_letter_is_sent_once_after_the_first_day(ft: Ft) -> None:
 
 
 def test_slots_are_generated_without_duplicates(ft: Ft) -> None:
-    kw = {"actor": ft.coordinator, "resource": ft.ct, "first_day": ft.day, "days": 7,
-          "times": [dt.time(8), dt.time(14)], "minutes": 30}
+    kw = {
+        "actor": ft.coordinator,
+        "resource": ft.ct,
+        "first_day": ft.day,
+        "days": 7,
+        "times": [dt.time(8), dt.time(14)],
+        "minutes": 30,
+    }
     assert services.slots_create(**kw, pathway="lung") == 10  # 5 weekdays x 2
     assert services.slots_create(**kw) == 0
     with pytest.raises(ValidationFailed):

@@ -43,8 +43,14 @@ def _started(seconds_ago: float) -> str:
         return views._stamp()
 
 
-def _post(client: Client, data: dict[str, Any], *, files: list[tuple[str, bytes]] = (), ip: str = "198.51.100.1",
-          age: float = 30) -> Any:
+def _post(
+    client: Client,
+    data: dict[str, Any],
+    *,
+    files: tuple[tuple[str, bytes], ...] = (),
+    ip: str = "198.51.100.1",
+    age: float = 30,
+) -> Any:
     payload: dict[str, Any] = {**data, "started": _started(age)}
     if files:
         payload["documents"] = [_file(name, content) for name, content in files]
@@ -68,7 +74,7 @@ def test_the_public_form_needs_no_login_and_shows_the_commitment(client: Client)
 
 
 def test_submitting_the_public_form_saves_the_referral_and_shows_the_acknowledgement(client: Client) -> None:
-    response = _post(client, FORM, files=[("scanner.pdf", PDF)])
+    response = _post(client, FORM, files=(("scanner.pdf", PDF),))
     assert response.status_code == 302
     r = Referral.objects.get()
     assert r.completeness == 100 and r.client_ip == "198.51.100.1"
@@ -93,12 +99,14 @@ def test_a_form_sent_too_fast_or_too_late_is_refused_without_loss(client: Client
 
 def test_a_forged_timestamp_is_refused(client: Client) -> None:
     with time_machine.travel(NOW, tick=False):
-        response = client.post(reverse("fasttrack:referral_form", args=["pancreas"]), {**FORM, "started": "123:abc"})
+        response = client.post(
+            reverse("fasttrack:referral_form", args=["pancreas"]), {**FORM, "started": "123:abc"}
+        )
     assert response.status_code == 422 and not Referral.objects.exists()
 
 
 def test_an_executable_upload_is_refused_and_named(client: Client) -> None:
-    response = _post(client, FORM, files=[("compte-rendu.pdf", b"MZ\x90\x00\x03")])
+    response = _post(client, FORM, files=(("compte-rendu.pdf", b"MZ\x90\x00\x03"),))
     assert response.status_code == 422
     assert "compte-rendu.pdf" in response.content.decode() and "PDF, JPEG et PNG" in response.content.decode()
     assert not Referral.objects.exists()
@@ -128,8 +136,13 @@ def test_the_completeness_check_answers_as_they_type(client: Client) -> None:
 def test_the_coordinator_pages_need_the_permission(ft: Ft, web_client: Callable[[User], Client]) -> None:
     r = services.referral_submit(actor=None, data=make_input())
     gp = web_client(ft.gp)
-    for name, args in (("queue", []), ("referral", [r.external_id]), ("availability", []), ("rcp", []),
-                       ("indicators", [])):
+    for name, args in (
+        ("queue", []),
+        ("referral", [r.external_id]),
+        ("availability", []),
+        ("rcp", []),
+        ("indicators", []),
+    ):
         assert gp.get(reverse(f"fasttrack:{name}", args=args)).status_code == 404
     assert Client().get(reverse("fasttrack:queue")).status_code == 302  # login first
 
@@ -141,8 +154,12 @@ def test_the_coordinator_accepts_books_a_day_and_downloads_the_pps(
 
     with time_machine.travel(NOW, tick=False):
         r = services.referral_submit(actor=None, data=make_input(), documents=[services.Upload("s.pdf", PDF)])
-        for s in (slot(ft.consult, ft.day, 9, pathway="pancreas"), slot(ft.ct, ft.day, 10, pathway="pancreas"),
-                  slot(ft.mri, ft.day, 11, pathway="pancreas"), slot(ft.biopsy, ft.day + dt.timedelta(days=1), 9)):
+        for s in (
+            slot(ft.consult, ft.day, 9, pathway="pancreas"),
+            slot(ft.ct, ft.day, 10, pathway="pancreas"),
+            slot(ft.mri, ft.day, 11, pathway="pancreas"),
+            slot(ft.biopsy, ft.day + dt.timedelta(days=1), 9),
+        ):
             assert s.pk
         c = web_client(ft.coordinator)
         queue = c.get(reverse("fasttrack:queue"))
@@ -150,8 +167,10 @@ def test_the_coordinator_accepts_books_a_day_and_downloads_the_pps(
         page = c.get(reverse("fasttrack:referral", args=[r.external_id]))
         assert page.status_code == 200 and "Accepter dans le parcours" in page.content.decode()
         c.post(reverse("fasttrack:referral_act", args=[r.external_id, "accept"]), {"version": r.version})
-        c.post(reverse("fasttrack:referral_act", args=[r.external_id, "day"]),
-               {"template": str(ft.template.external_id), "first_day": ft.day.isoformat()})
+        c.post(
+            reverse("fasttrack:referral_act", args=[r.external_id, "day"]),
+            {"template": str(ft.template.external_id), "first_day": ft.day.isoformat()},
+        )
         assert Booking.objects.filter(referral=r).count() == 4
         r.refresh_from_db()
         assert r.status == ReferralStatus.SCHEDULED
@@ -165,13 +184,18 @@ def test_the_coordinator_accepts_books_a_day_and_downloads_the_pps(
         # A refused action is told, not crashed.
         again = c.post(reverse("fasttrack:referral_act", args=[r.external_id, "accept"]), follow=True)
         assert "déjà traitée" in again.content.decode()
-        screening = c.post(reverse("fasttrack:referral_act", args=[r.external_id, "screening"]),
-                           {"instrument": "distress", "distress_score": "7"}, follow=True)
+        screening = c.post(
+            reverse("fasttrack:referral_act", args=[r.external_id, "screening"]),
+            {"instrument": "distress", "distress_score": "7"},
+            follow=True,
+        )
         assert "Dépistage enregistré" in screening.content.decode()
         assert c.post(reverse("fasttrack:referral_act", args=[r.external_id, "nope"])).status_code == 404
 
 
-def test_availability_rcp_and_indicator_pages_and_exports(ft: Ft, web_client: Callable[[User], Client]) -> None:
+def test_availability_rcp_and_indicator_pages_and_exports(
+    ft: Ft, web_client: Callable[[User], Client]
+) -> None:
     with time_machine.travel(NOW, tick=False):
         r = accepted(ft)
         services.rcp_case_create(actor=ft.coordinator, referral=r, meeting_date=ft.day)
@@ -179,13 +203,30 @@ def test_availability_rcp_and_indicator_pages_and_exports(ft: Ft, web_client: Ca
         c = web_client(ft.coordinator)
         page = c.get(reverse("fasttrack:availability"), {"du": NOW.date().isoformat(), "semaines": "8"})
         assert page.status_code == 200 and "Scanner 1" in page.content.decode()
-        made = c.post(reverse("fasttrack:slots_add"), {
-            "slots-resource": str(ft.mri.external_id), "slots-first_day": ft.day.isoformat(), "slots-days": "2",
-            "slots-times": "08:00, 9:30", "slots-minutes": "30", "slots-pathway": "lung"}, follow=True)
+        made = c.post(
+            reverse("fasttrack:slots_add"),
+            {
+                "slots-resource": str(ft.mri.external_id),
+                "slots-first_day": ft.day.isoformat(),
+                "slots-days": "2",
+                "slots-times": "08:00, 9:30",
+                "slots-minutes": "30",
+                "slots-pathway": "lung",
+            },
+            follow=True,
+        )
         assert "4 créneaux créés" in made.content.decode()
-        bad = c.post(reverse("fasttrack:slots_add"), {
-            "slots-resource": str(ft.mri.external_id), "slots-first_day": ft.day.isoformat(), "slots-days": "2",
-            "slots-times": "8 heures", "slots-minutes": "30"}, follow=True)
+        bad = c.post(
+            reverse("fasttrack:slots_add"),
+            {
+                "slots-resource": str(ft.mri.external_id),
+                "slots-first_day": ft.day.isoformat(),
+                "slots-days": "2",
+                "slots-times": "8 heures",
+                "slots-minutes": "30",
+            },
+            follow=True,
+        )
         assert "Heure invalide" in bad.content.decode()
         rcp = c.get(reverse("fasttrack:rcp"))
         assert "dossier incomplet" in rcp.content.decode()
@@ -200,5 +241,7 @@ def test_availability_rcp_and_indicator_pages_and_exports(ft: Ft, web_client: Ca
 
 
 def test_the_acknowledgement_token_cannot_be_forged(client: Client) -> None:
-    page = client.get(reverse("fasttrack:referral_sent", args=["pancreas"]), {"r": signing.dumps("x", salt="other")})
+    page = client.get(
+        reverse("fasttrack:referral_sent", args=["pancreas"]), {"r": signing.dumps("x", salt="other")}
+    )
     assert page.status_code == 200 and "Référence" not in page.content.decode()

@@ -24,3 +24,8 @@ def get(mapping: Any, key: Any) -> Any:
         return mapping.get(key)
     except AttributeError:
         return None
+
+
+@register.filter
+def sorted_list(values: Any) -> list[Any]:
+    return sorted(values or [])

@@ -235,3 +235,18 @@ def test_expiry_reminders_are_sent_once_per_expiry(world, enrolment, clock) -> N
     services.expiry_reminders_send()
     mail = Notification.objects.get(channel="email")
     assert "14/02/2025" in mail.subject
+
+
+def test_printable_sheets_carry_the_care_team_numbers(world, web_client, enrolment) -> None:
+    world.idec.phone = "04 78 00 00 01"
+    world.idec.save()
+    client = web_client(world.idec)
+    pv = enrolment.programme.external_id
+    team = client.get(
+        f"/education/programmes/{pv}/modules/whom_to_call/fiche.pdf?patient={world.patient.external_id}"
+    )
+    assert team.status_code == 200 and team.content.startswith(b"%PDF")
+    url = issue(world, client)
+    phone = web_client(world.idel).__class__()
+    assert phone.get(f"{url}modules/immunotherapy_basics/fiche.pdf").content.startswith(b"%PDF")
+    assert phone.get(f"{url}modules/anti_allergy_kit/fiche.pdf").status_code == 404

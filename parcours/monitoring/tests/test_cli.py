@@ -112,3 +112,29 @@ def test_register_adds_the_triage_subcommand_whose_func_returns_the_exit_status(
     path.write_text('{"vitals": {"pulse": 80}}', encoding="utf-8")
     assert ns.func(ns) == 2
     assert "vitals.pulse" in capsys.readouterr().err
+
+
+def test_the_fast_indented_output_is_byte_for_byte_json_dumps_indent_2() -> None:
+    import json
+    import random
+
+    from parcours.monitoring.cli import dumps_indented
+    from parcours.monitoring.triage import triage_document
+
+    rng = random.Random(3)
+    docs = [
+        {
+            "pro": {
+                "PROCTCAE_16A_SCL": rng.randint(0, 4),
+                "PROCTCAE_19A_SCL": rng.randint(0, 4),
+                "PROCTCAE_19B_SCL": 2,
+            },
+            "labs": [{"code": "ALT", "value": rng.randint(5, 900), "uln": 40}],
+            "vitals": {"temperature_c": 38.5},
+        }
+        for _ in range(50)
+    ]
+    out = triage_document(docs)
+    assert dumps_indented(out) == json.dumps(out, ensure_ascii=False, indent=2)
+    for odd in ({}, [], {'é\n"': [1, True, None, False, "x", {"b": {}}]}, 0, "s", [[[]]]):
+        assert dumps_indented(odd) == json.dumps(odd, ensure_ascii=False, indent=2)

@@ -132,9 +132,12 @@ def test_a_crash_inside_the_notification_step_rolls_back_and_the_sweep_retries(t
         with mock.patch("parcours.telemonitoring.services._queue_notify"):  # process died before the job ran
             pro_triage(team.patient, DYSPNOEA_RED_FLAG)
         alert = Alert.objects.get()
-        with mock.patch(
-            "parcours.notifications.services.notification_enqueue", side_effect=RuntimeError("crash")
-        ), pytest.raises(RuntimeError):
+        with (
+            mock.patch(
+                "parcours.notifications.services.notification_enqueue", side_effect=RuntimeError("crash")
+            ),
+            pytest.raises(RuntimeError),
+        ):
             services.alert_notify(alert_id=alert.pk)
         alert.refresh_from_db()
         assert alert.notify_pending and not Notification.objects.exists()

@@ -30,28 +30,48 @@ def _next_weekday(after_days: int) -> dt.date:
 @pytest.fixture
 def setting(transactional_db: Any) -> dict[str, Any]:
     coordinator = User.objects.create(
-        username="ines.coord", password=make_password(PASSWORD), first_name="Inès", last_name="Coord",
+        username="ines.coord",
+        password=make_password(PASSWORD),
+        first_name="Inès",
+        last_name="Coord",
         role=Role.objects.get(code="idec"),
     )
     day = _next_weekday(4)
     tz = timezone.get_current_timezone()
     slots = []
-    for kind, name, hour, offset in (("consult_onco", "Consultation oncologie", 9, 0), ("ct", "Scanner 1", 10, 0),
-                                     ("mri", "IRM 1", 11, 0), ("biopsy", "Biopsie", 9, 1)):
+    for kind, name, hour, offset in (
+        ("consult_onco", "Consultation oncologie", 9, 0),
+        ("ct", "Scanner 1", 10, 0),
+        ("mri", "IRM 1", 11, 0),
+        ("biopsy", "Biopsie", 9, 1),
+    ):
         resource = Resource.objects.create(name=name, kind=kind)
         start = dt.datetime.combine(day + dt.timedelta(days=offset), dt.time(hour), tzinfo=tz)
         # A shared slot earlier the same day must not be preferred to the sanctuarised one.
-        Slot.objects.create(resource=resource, start=start - dt.timedelta(hours=1), end=start - dt.timedelta(minutes=15))
-        slots.append(Slot.objects.create(resource=resource, start=start, end=start + dt.timedelta(minutes=45),
-                                         pathway="pancreas"))
-    DayTemplate.objects.create(name="Journée diagnostique pancréas", pathway="pancreas", steps=[
-        {"day": 1, "kind": "consult_onco"}, {"day": 1, "kind": "ct"}, {"day": 1, "kind": "mri"},
-        {"day": 2, "kind": "biopsy"}])
+        Slot.objects.create(
+            resource=resource, start=start - dt.timedelta(hours=1), end=start - dt.timedelta(minutes=15)
+        )
+        slots.append(
+            Slot.objects.create(
+                resource=resource, start=start, end=start + dt.timedelta(minutes=45), pathway="pancreas"
+            )
+        )
+    DayTemplate.objects.create(
+        name="Journée diagnostique pancréas",
+        pathway="pancreas",
+        steps=[
+            {"day": 1, "kind": "consult_onco"},
+            {"day": 1, "kind": "ct"},
+            {"day": 1, "kind": "mri"},
+            {"day": 2, "kind": "biopsy"},
+        ],
+    )
     return {"coordinator": coordinator, "day": day, "slots": slots}
 
 
-def test_gp_refers_and_coordinator_books_a_diagnostic_day(browser: Any, live_server: Any, setting: dict[str, Any],
-                                                          tmp_path: Any) -> None:
+def test_gp_refers_and_coordinator_books_a_diagnostic_day(
+    browser: Any, live_server: Any, setting: dict[str, Any], tmp_path: Any
+) -> None:
     base = live_server.url
     context = browser.new_context(locale="fr-FR")
     page = context.new_page()
@@ -60,18 +80,28 @@ def test_gp_refers_and_coordinator_books_a_diagnostic_day(browser: Any, live_ser
     page.get_by_role("link", name="Pancréas et voies biliaires").click()
     assert "48 heures ouvrées" in page.locator("main").inner_text()
     page.get_by_label("Votre nom").fill("Dr Anne Généraliste")
-    page.get_by_label("Votre courriel (messagerie sécurisée de préférence)").fill("dr.generaliste@medecin.mssante.fr")
+    page.get_by_label("Votre courriel (messagerie sécurisée de préférence)").fill(
+        "dr.generaliste@medecin.mssante.fr"
+    )
     page.get_by_label("Votre téléphone").fill("0472000000")
     page.get_by_label("Nom de naissance du patient").fill("Lefèvre")
     page.get_by_label("Prénom(s) du patient").fill("Paul")
     page.get_by_label("Date de naissance du patient").fill("1950-04-02")
     page.get_by_label("Sexe du patient").select_option("M")
     page.get_by_label("Téléphone du patient").fill("0601020304")
-    page.get_by_label("Suspicion diagnostique et signes cliniques").fill("Ictère indolore, masse de la tête du pancréas.")
+    page.get_by_label("Suspicion diagnostique et signes cliniques").fill(
+        "Ictère indolore, masse de la tête du pancréas."
+    )
     # Completeness is checked as they type (htmx).
-    page.wait_for_function("document.querySelector('#completude').innerText.includes('Date des premiers symptômes')")
+    page.wait_for_function(
+        "document.querySelector('#completude').innerText.includes('Date des premiers symptômes')"
+    )
     page.get_by_label("Date des premiers symptômes").fill("2026-02-10")
-    for exam in ("Scanner thoraco-abdomino-pelvien", "Bilan biologique récent", "Marqueurs tumoraux (CA 19-9, AFP…)"):
+    for exam in (
+        "Scanner thoraco-abdomino-pelvien",
+        "Bilan biologique récent",
+        "Marqueurs tumoraux (CA 19-9, AFP…)",
+    ):
         page.get_by_label(exam).check()
     report = tmp_path / "scanner.pdf"
     report.write_bytes(PDF)
@@ -103,10 +133,14 @@ def test_gp_refers_and_coordinator_books_a_diagnostic_day(browser: Any, live_ser
     page.screenshot(path="var/e2e-fasttrack-day.png", full_page=True)
     context.close()
 
-    booked = set(Booking.objects.filter(referral=referral, cancelled_at__isnull=True).values_list("slot_id", flat=True))
+    booked = set(
+        Booking.objects.filter(referral=referral, cancelled_at__isnull=True).values_list("slot_id", flat=True)
+    )
     assert booked == {s.pk for s in setting["slots"]}  # the sanctuarised ones
     # 3. The GP's notification (appointments) has been sent by the outbox.
-    note = Notification.objects.get(to="dr.generaliste@medecin.mssante.fr", subject__startswith="Rendez-vous programmés")
+    note = Notification.objects.get(
+        to="dr.generaliste@medecin.mssante.fr", subject__startswith="Rendez-vous programmés"
+    )
     assert note.status == "sent"
     sent = [m for m in mail.outbox if m.subject.startswith("Rendez-vous programmés")]
     assert sent and "Scanner" in sent[0].body and sent[0].to == ["dr.generaliste@medecin.mssante.fr"]

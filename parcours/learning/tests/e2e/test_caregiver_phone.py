@@ -92,4 +92,8 @@ def test_caregiver_completes_a_module_and_quiz_on_a_phone_and_the_idec_sees_it(
     assert "suivi" in row and "Aidant" in row and "4/4" in row
     assert _violations(page) == []
     page.screenshot(path="var/e2e-etp-idec-progress.png", full_page=True)
+    for url in ("/education/programmes/", "/formation/", "/education/indicateurs/"):
+        page.goto(f"{base}{url}")
+        assert page.get_by_role("heading", level=1).count() == 1
+        assert _violations(page) == [], url
     desk.close()
