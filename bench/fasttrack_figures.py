@@ -36,7 +36,9 @@ def _pcts(times: list[float]) -> tuple[float, float, float]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--database-url", default="")
     parser.add_argument("--samples", type=int, default=50)
     parser.add_argument("--events", type=int, default=100_000)
@@ -95,15 +97,32 @@ def main() -> int:
                 continue
             for h in (8, 9, 10, 11, 13, 14, 15, 16):
                 start = dt.datetime.combine(day, dt.time(h), tzinfo=tz)
-                slots.append(Slot(resource=res, start=start, end=start + dt.timedelta(minutes=45),
-                                  pathway=rng.choice(["", "", "", "pancreas", "lung"]), emergency=h == 8))
+                slots.append(
+                    Slot(
+                        resource=res,
+                        start=start,
+                        day=day,
+                        end=start + dt.timedelta(minutes=45),
+                        pathway=rng.choice(["", "", "", "pancreas", "lung"]),
+                        emergency=h == 8,
+                    )
+                )
     Slot.objects.bulk_create(slots, batch_size=5000)
-    holder = Referral.objects.create(pathway="lung", status="scheduled", received_at=timezone.now(),
-                                     referrer_name="Dr", patient_birth_name="B", patient_given_names="B",
-                                     patient_birth_date=dt.date(1950, 1, 1))
+    holder = Referral.objects.create(
+        pathway="lung",
+        status="scheduled",
+        received_at=timezone.now(),
+        referrer_name="Dr",
+        patient_birth_name="B",
+        patient_given_names="B",
+        patient_birth_date=dt.date(1950, 1, 1),
+    )
     ids = list(Slot.objects.values_list("pk", flat=True))
     Booking.objects.bulk_create(
-        (Booking(slot_id=pk, referral=holder, booked_by=coordinator) for pk in rng.sample(ids, len(ids) // 5)),
+        (
+            Booking(slot_id=pk, referral=holder, booked_by=coordinator)
+            for pk in rng.sample(ids, len(ids) // 5)
+        ),
         batch_size=5000,
     )
     with connection.cursor() as cur:
@@ -126,8 +145,10 @@ def main() -> int:
         measures["HTML page"].append((time.perf_counter() - t) * 1000)
         assert r.status_code == 200
     assert len(view.rows) == 50 and len(view.days) == 56
-    print(f"\nDatabase: {vendor}. Availability: 50 resources x 8 weeks, {len(slots):,} slots, "
-          f"{len(ids) // 5:,} booked; {args.samples} requests per row.\n")
+    print(
+        f"\nDatabase: {vendor}. Availability: 50 resources x 8 weeks, {len(slots):,} slots, "
+        f"{len(ids) // 5:,} booked; {args.samples} requests per row.\n"
+    )
     print("| availability, 50 resources x 8 weeks | p50 (ms) | p95 (ms) | max (ms) |")
     print("|---|---:|---:|---:|")
     for name, times in measures.items():
@@ -142,10 +163,15 @@ def main() -> int:
     pathways = list(PATHWAYS)
     refs = Referral.objects.bulk_create(
         (
-            Referral(pathway=rng.choice(pathways), status="scheduled",
-                     received_at=start + dt.timedelta(minutes=rng.randint(0, 365 * 24 * 60)),
-                     referrer_name="Dr", patient_birth_name=f"P{i}", patient_given_names="X",
-                     patient_birth_date=dt.date(1950, 1, 1))
+            Referral(
+                pathway=rng.choice(pathways),
+                status="scheduled",
+                received_at=start + dt.timedelta(minutes=rng.randint(0, 365 * 24 * 60)),
+                referrer_name="Dr",
+                patient_birth_name=f"P{i}",
+                patient_given_names="X",
+                patient_birth_date=dt.date(1950, 1, 1),
+            )
             for i in range(per * 3)
         ),
         batch_size=5000,
@@ -158,9 +184,15 @@ def main() -> int:
         visit = t0 + dt.timedelta(days=rng.uniform(0.5, 5))
         biopsy = visit + dt.timedelta(days=rng.uniform(0.5, 5))
         rcp = biopsy + dt.timedelta(days=rng.uniform(2, 12))
-        chain = [("received", t0), ("first_visit", visit), ("imaging", visit + dt.timedelta(hours=3)),
-                 ("biopsy", biopsy), ("pathology_result", biopsy + dt.timedelta(days=rng.uniform(3, 14))),
-                 ("rcp", rcp), ("treatment_start", rcp + dt.timedelta(days=rng.uniform(5, 20)))]
+        chain = [
+            ("received", t0),
+            ("first_visit", visit),
+            ("imaging", visit + dt.timedelta(hours=3)),
+            ("biopsy", biopsy),
+            ("pathology_result", biopsy + dt.timedelta(days=rng.uniform(3, 14))),
+            ("rcp", rcp),
+            ("treatment_start", rcp + dt.timedelta(days=rng.uniform(5, 20))),
+        ]
         if rng.random() < 0.6:
             chain.append(("supportive_assessment", visit))
         for kind, at in chain[: rng.randint(4, len(chain))]:
@@ -176,8 +208,10 @@ def main() -> int:
         rows = selectors.indicators()
         times.append((time.perf_counter() - t) * 1000)
     p50, _p95, mx = _pcts(times)
-    print(f"\nIndicators: {len(events):,} pathway events, {n_ref:,} referrals, {len(rows)} pathway-months "
-          f"x 6 delays (median + p90) + 2 shares; 7 runs.\n")
+    print(
+        f"\nIndicators: {len(events):,} pathway events, {n_ref:,} referrals, {len(rows)} pathway-months "
+        f"x 6 delays (median + p90) + 2 shares; 7 runs.\n"
+    )
     print("| indicators, 100,000 events | median (ms) | max (ms) |")
     print("|---|---:|---:|")
     print(f"| all pathways, all months | {p50:.0f} | {mx:.0f} |")
@@ -197,9 +231,14 @@ def main() -> int:
 
         doubles = (
             Booking.objects.filter(slot_id__in=slot_ids, cancelled_at__isnull=True)
-            .values("slot").annotate(n=Count("id")).filter(n__gt=1).count()
+            .values("slot")
+            .annotate(n=Count("id"))
+            .filter(n__gt=1)
+            .count()
         )
-        print("\n| 200 concurrent bookings, 20 slots, 40 threads | bookings made | refused | double bookings | time (s) |")
+        print(
+            "\n| 200 concurrent bookings, 20 slots, 40 threads | bookings made | refused | double bookings | time (s) |"
+        )
         print("|---|---:|---:|---:|---:|")
         print(f"| PostgreSQL | {ok} | {refused} | {doubles} | {elapsed:.1f} |")
     return 0

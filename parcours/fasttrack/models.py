@@ -3,9 +3,12 @@ RCP, screening, discharge referrals, GP letters and the pathway events the indic
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from parcours.core.models import BaseModel
 from parcours.fasttrack.enums import (
@@ -130,12 +133,18 @@ class Resource(BaseModel):
         return self.name
 
 
+def local_day(start: dt.datetime) -> dt.date:
+    return timezone.localtime(start).date()
+
+
 class Slot(BaseModel):
     """A time on a resource. ``pathway`` set: sanctuarised for that pathway; ``emergency``: shared urgent slot."""
 
     resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="slots")
     start = models.DateTimeField()
     end = models.DateTimeField()
+    # The local (Europe/Paris) date of ``start``, stored so the availability grid groups on a plain column.
+    day = models.DateField()
     pathway = models.CharField(max_length=20, blank=True)
     emergency = models.BooleanField(default=False)
     status = models.CharField(max_length=10, choices=SlotStatus.choices, default=SlotStatus.OPEN)
@@ -145,11 +154,13 @@ class Slot(BaseModel):
         ordering = ["start", "resource_id"]
         indexes = [
             models.Index(fields=["start", "resource"], name="ft_slot_start"),
+            models.Index(fields=["day", "resource"], name="ft_slot_day"),
             models.Index(fields=["status", "start"], name="ft_slot_status_start"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(start__lt=models.F("end")), name="ft_slot_start_before_end"),
             models.UniqueConstraint(fields=["resource", "start"], name="ft_slot_one_per_resource_start"),
+            models.CheckConstraint(condition=Q(day__isnull=False), name="ft_slot_has_day"),
         ]
 
 

@@ -10,7 +10,6 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
-from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from parcours.accounts.models import User
@@ -131,29 +130,26 @@ class Availability:
 
 def availability(*, first_day: dt.date, weeks: int = 8, kind: str = "", pathway: str = "") -> Availability:
     """Free/sanctuarised/emergency/booked counts per resource and day, aggregated in one SQL query."""
-    tz = timezone.get_current_timezone()
     days = [first_day + dt.timedelta(days=i) for i in range(7 * weeks)]
-    start = dt.datetime.combine(first_day, dt.time.min, tzinfo=tz)
-    end = dt.datetime.combine(first_day + dt.timedelta(days=7 * weeks), dt.time.min, tzinfo=tz)
+    last = first_day + dt.timedelta(days=7 * weeks - 1)
     resources = Resource.objects.filter(active=True).order_by("kind", "name")
     if kind:
         resources = resources.filter(kind=kind)
     res_list = list(resources)
-    slots = Slot.objects.filter(start__gte=start, start__lt=end, resource__in=res_list)
+    slots = Slot.objects.filter(day__gte=first_day, day__lte=last, resource__in=res_list)
     if pathway:
         slots = slots.filter(Q(pathway="") | Q(pathway=pathway))
     now = clock.now()
 
     def counts(qs: QuerySet[Any], prefix: str) -> dict[tuple[int, dt.date], dict[str, int]]:
-        """Slots per resource and local day, by category (the same filters on slots or on their bookings)."""
+        """Slots per resource and day by category (the same filters on the slots or on their bookings)."""
 
         def f(**lookups: object) -> Q:
             return Q(**{f"{prefix}{k}": v for k, v in lookups.items()})
 
         is_free = f(status=SlotStatus.OPEN, start__gt=now)
         rows = (
-            qs.annotate(day=TruncDate(f"{prefix}start", tzinfo=tz))
-            .values(f"{prefix}resource_id", "day")
+            qs.values(f"{prefix}resource_id", f"{prefix}day")
             .annotate(
                 n_all=Count("pk"),
                 n_released=Count("pk", filter=f(status=SlotStatus.RELEASED)),
@@ -163,10 +159,18 @@ def availability(*, first_day: dt.date, weeks: int = 8, kind: str = "", pathway:
             )
             .order_by()
         )
-        return {(r[f"{prefix}resource_id"], r["day"]): r for r in rows}
+        return {(r[f"{prefix}resource_id"], r[f"{prefix}day"]): r for r in rows}
 
     all_slots = counts(slots, "")
-    booked = counts(Booking.objects.filter(cancelled_at__isnull=True, slot__in=slots), "slot__")
+    booked = counts(
+        Booking.objects.filter(
+            cancelled_at__isnull=True,
+            slot__day__gte=first_day,
+            slot__day__lte=last,
+            slot__resource__in=res_list,
+        ).filter(Q(slot__pathway="") | Q(slot__pathway=pathway) if pathway else Q()),
+        "slot__",
+    )
     index: dict[int, dict[dt.date, DayCell]] = defaultdict(dict)
     for (resource_id, day), row in all_slots.items():
         b = booked.get((resource_id, day), {})

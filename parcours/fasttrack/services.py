@@ -651,6 +651,7 @@ def slots_create(
                 Slot(
                     resource=resource,
                     start=start,
+                    day=day,
                     end=start + dt.timedelta(minutes=minutes),
                     pathway=pathway,
                     emergency=emergency,

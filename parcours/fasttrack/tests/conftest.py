@@ -58,7 +58,9 @@ class Ft:
 
 def slot(resource: Resource, day: dt.date, hour: int, minute: int = 0, **kw: object) -> Slot:
     start = dt.datetime.combine(day, dt.time(hour, minute), tzinfo=timezone.get_current_timezone())
-    return Slot.objects.create(resource=resource, start=start, end=start + dt.timedelta(minutes=45), **kw)
+    return Slot.objects.create(
+        resource=resource, start=start, day=day, end=start + dt.timedelta(minutes=45), **kw
+    )
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from django.db.models import Count
 from parcours.core.errors import Conflict
 from parcours.fasttrack import services
 from parcours.fasttrack.enums import ReferralStatus
-from parcours.fasttrack.models import Booking, Referral, Resource, Slot
+from parcours.fasttrack.models import Booking, Referral, Resource, Slot, local_day
 from parcours.testing.factories import UserFactory
 
 pytestmark = [
@@ -34,6 +34,7 @@ def make_contention(n_slots: int, n_referrals: int) -> tuple[list[int], list[Ref
         Slot(
             resource=resource,
             start=start + dt.timedelta(minutes=30 * i),
+            day=local_day(start + dt.timedelta(minutes=30 * i)),
             end=start + dt.timedelta(minutes=30 * i + 30),
         )
         for i in range(n_slots)

@@ -49,11 +49,18 @@ def setting(transactional_db: Any) -> dict[str, Any]:
         start = dt.datetime.combine(day + dt.timedelta(days=offset), dt.time(hour), tzinfo=tz)
         # A shared slot earlier the same day must not be preferred to the sanctuarised one.
         Slot.objects.create(
-            resource=resource, start=start - dt.timedelta(hours=1), end=start - dt.timedelta(minutes=15)
+            resource=resource,
+            day=start.date(),
+            start=start - dt.timedelta(hours=1),
+            end=start - dt.timedelta(minutes=15),
         )
         slots.append(
             Slot.objects.create(
-                resource=resource, start=start, end=start + dt.timedelta(minutes=45), pathway="pancreas"
+                resource=resource,
+                start=start,
+                day=start.date(),
+                end=start + dt.timedelta(minutes=45),
+                pathway="pancreas",
             )
         )
     DayTemplate.objects.create(
