@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import sys
 import time
 from pathlib import Path
@@ -46,6 +47,7 @@ def run_plan(
     raw: dict[str, Any], time_limit: float, workers: int, engine: str, seed: int, balance: float = 0.0
 ) -> tuple[Plan, float]:
     t0 = time.perf_counter()
+    c0 = _cpu()
     instance = parse_instance(raw)
     plan = solve(
         instance,
@@ -57,7 +59,18 @@ def run_plan(
             balance=balance,
         ),
     )
+    global LAST_CPU
+    LAST_CPU = _cpu() - c0
     return plan, time.perf_counter() - t0
+
+
+LAST_CPU = 0.0
+
+
+def _cpu() -> float:
+    """CPU seconds used so far by this process and its finished children (the parallel workers)."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def describe(label: str, raw: dict[str, Any], plan: Plan, wall: float) -> dict[str, Any]:
@@ -66,6 +79,7 @@ def describe(label: str, raw: dict[str, Any], plan: Plan, wall: float) -> dict[s
     row = {
         "run": label,
         "wall_s": round(wall, 1),
+        "cpu_s": round(LAST_CPU, 1),
         "placed": placed,
         "unassigned": len(plan.unassigned),
         "travel_min": round(plan.total_travel_min, 1),

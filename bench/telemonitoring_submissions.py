@@ -41,16 +41,29 @@ sys.path.insert(0, str(ROOT))
 def ensure_database(url: str) -> None:
     parsed = urlparse(url)
     name = parsed.path.lstrip("/")
-    base = ["psql", "-h", parsed.hostname or "127.0.0.1", "-p", str(parsed.port or 5432), "-U", parsed.username or "postgres"]
+    base = [
+        "psql",
+        "-h",
+        parsed.hostname or "127.0.0.1",
+        "-p",
+        str(parsed.port or 5432),
+        "-U",
+        parsed.username or "postgres",
+    ]
     exists = subprocess.run(
-        [*base, "-tAc", f"SELECT 1 FROM pg_database WHERE datname = '{name}'"], capture_output=True, text=True, check=False
+        [*base, "-tAc", f"SELECT 1 FROM pg_database WHERE datname = '{name}'"],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if exists.stdout.strip() != "1":
         subprocess.run([*base, "-c", f'CREATE DATABASE "{name}"'], check=True, capture_output=True)
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/parcours_bench_tm")
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=4)
@@ -85,8 +98,16 @@ def main() -> int:
 
     hospital = OrganisationFactory(name="Centre de lutte contre le cancer")
     had = OrganisationFactory(had=True, name="HAD du Rhône")
-    idec = UserFactory(role="idec", organisation=hospital, username="idec", phone="0611111111", email="idec@example.org")
-    onco = UserFactory(role="oncologist", organisation=hospital, username="onco", phone="0622222222", email="onco@example.org")
+    idec = UserFactory(
+        role="idec", organisation=hospital, username="idec", phone="0611111111", email="idec@example.org"
+    )
+    onco = UserFactory(
+        role="oncologist",
+        organisation=hospital,
+        username="onco",
+        phone="0622222222",
+        email="onco@example.org",
+    )
     had_md = UserFactory(role="had_physician", organisation=had, username="medhad", phone="0633333333")
     total = args.concurrency * args.rounds
     tokens: list[tuple[str, str]] = []
@@ -94,7 +115,9 @@ def main() -> int:
         patient = PatientFactory(hospital=hospital, had=had, referring_oncologist=onco, phone="0612345678")
         for member in (idec, onco, had_md):
             add_member(patient, member)
-        assignment = tm.questionnaire_assign(actor=idec, patient=patient, due_at=tm.clock.now() + dt.timedelta(days=1))
+        assignment = tm.questionnaire_assign(
+            actor=idec, patient=patient, due_at=tm.clock.now() + dt.timedelta(days=1)
+        )
         issued = tm.questionnaire_link_send(actor=idec, assignment=assignment, channel="sms")
         tokens.append((issued.token, str(patient.external_id)))
     with connection.cursor() as cur:

@@ -10,10 +10,11 @@ point: page, API, import or demo loader.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+import functools
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, ParamSpec, TypeVar
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -28,6 +29,7 @@ from parcours.clinical.services import ObservationInput, observations_record
 from parcours.core import clock
 from parcours.core.errors import (
     Conflict,
+    DomainError,
     Forbidden,
     StaleEdit,
     TransitionRefused,
@@ -79,6 +81,32 @@ DEFAULT_RANGES: dict[str, tuple[Decimal | None, Decimal]] = {
     "room_temperature": (None, Decimal(25)),
 }
 VITAL_UNITS = {"TEMP": "°C", "SBP": "mmHg", "DBP": "mmHg", "HR": "/min", "RR": "/min", "SPO2": "%"}
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def refusals_traced(fn: Callable[P, R]) -> Callable[P, R]:
+    """Outside the service's transaction: a refusal carrying ``audit`` details is traced even though the
+    transaction that raised it was rolled back."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except DomainError as exc:
+            detail = getattr(exc, "audit", None)
+            if detail is not None:
+                audit_record(**detail)
+            raise
+
+    return wrapper
+
+
+def _refused(exc: DomainError, **audit: Any) -> DomainError:
+    exc.audit = {"action": "denied", "object_type": "cure", **audit}  # type: ignore[attr-defined]
+    return exc
 
 
 def _lang() -> str:
@@ -185,6 +213,7 @@ def plan_preview(
     )
 
 
+@refusals_traced
 @transaction.atomic
 def cure_plan_create(
     *,
@@ -424,15 +453,13 @@ def _step(
     state = cure_state(cure)
     result = m.apply(state, event, now)
     if isinstance(result, m.Refusal):
-        audit_record(
+        raise _refused(
+            refusal_error(result),
             actor=actor,
-            action="denied",
-            object_type="cure",
             object_id=str(cure.external_id),
             patient_id=cure.patient_id,
             detail={"event": result.event, "reasons": list(result.codes)},
         )
-        raise refusal_error(result)
     record = result.history[-1]
     cure.status = result.status
     cure.status_changed_at = now
@@ -505,15 +532,13 @@ def check_patient(cure: Cure, patient_external_id: Any, actor: User) -> None:
 
 def _same_patient(cure: Cure, patient: Patient | None, actor: User) -> None:
     if patient is not None and cure.patient_id != patient.pk:
-        audit_record(
+        raise _refused(
+            Forbidden(_("Cette cure concerne un autre patient : action refusée.")),
             actor=actor,
-            action="denied",
-            object_type="cure",
             object_id=str(cure.external_id),
             patient_id=patient.pk,
             detail={"reason": "cure_of_another_patient"},
         )
-        raise Forbidden(_("Cette cure concerne un autre patient : action refusée."))
 
 
 # ------------------------------------------------------------------------------------------ labs
@@ -531,6 +556,7 @@ def _actor_name(actor: User | None) -> str:
     return actor.username if actor is not None else "system"
 
 
+@refusals_traced
 @transaction.atomic
 def cure_labs_record(
     *,
@@ -559,6 +585,7 @@ def cure_labs_record(
     return rows
 
 
+@refusals_traced
 @transaction.atomic
 def cure_vitals_record(
     *, actor: User, cure: Cure, values: Mapping[str, Decimal], observed_at: dt.datetime
@@ -654,6 +681,7 @@ def _party(actor: User) -> Literal["hospital", "had"]:
     return party
 
 
+@refusals_traced
 @transaction.atomic
 def cure_ok_give(
     *,
@@ -689,20 +717,18 @@ def cure_ok_give(
         override_reason=override_reason or None,
     )
     if isinstance(decision, OkDenied):
-        audit_record(
-            actor=actor,
-            action="denied",
-            object_type="cure",
-            object_id=str(cure.external_id),
-            patient_id=cure.patient_id,
-            detail={"ok": kind, "reasons": [r.code for r in decision.reasons]},
-        )
         unmet = [UnmetCondition(id=r.code, label=_pick(r.message)) for r in decision.reasons] + [
             UnmetCondition(id=c.id, label=_pick(c.detail or c.label)) for c in decision.unmet
         ]
-        raise TransitionRefused(
-            _("OK impossible : %(r)s.") % {"r": " ; ".join(_pick(r.message) for r in decision.reasons)},
-            unmet=unmet,
+        raise _refused(
+            TransitionRefused(
+                _("OK impossible : %(r)s.") % {"r": " ; ".join(_pick(r.message) for r in decision.reasons)},
+                unmet=unmet,
+            ),
+            actor=actor,
+            object_id=str(cure.external_id),
+            patient_id=cure.patient_id,
+            detail={"ok": kind, "reasons": [r.code for r in decision.reasons]},
         )
     if cure.status in {CureStatus.PLANNED, CureStatus.LABS_DUE}:
         # the gate is met (or overridden by a doctor): the labs it needs are in
@@ -719,6 +745,7 @@ def cure_ok_give(
     return _ok_row(cure, decision, actor)
 
 
+@refusals_traced
 @transaction.atomic
 def cure_ok_refuse(
     *,
@@ -760,6 +787,7 @@ def _require_pharmacist(actor: User, cure: Cure) -> None:
         raise Forbidden(_("Cette cure est préparée par une autre pharmacie."))
 
 
+@refusals_traced
 @transaction.atomic
 def cure_preparation_record(
     *,
@@ -838,6 +866,7 @@ def cure_preparation_record(
     )
 
 
+@refusals_traced
 @transaction.atomic
 def bag_release(*, actor: User, cure: Cure, expected_version: int | None = None) -> Bag:
     cure = _lock(cure, expected_version)
@@ -877,6 +906,7 @@ def _require_logistics(actor: User, cure: Cure) -> None:
         raise Forbidden(_("Cette cure est livrée par une autre HAD."))
 
 
+@refusals_traced
 @transaction.atomic
 def delivery_pickup(
     *, actor: User, cure: Cure, at: dt.datetime | None = None, expected_version: int | None = None
@@ -889,6 +919,7 @@ def delivery_pickup(
     return Delivery.objects.create(cure=cure, picked_up_at=moment, picked_up_by=actor)
 
 
+@refusals_traced
 @transaction.atomic
 def cold_chain_record(
     *, actor: User, cure: Cure, temperature_c: Decimal, at: dt.datetime | None = None
@@ -940,6 +971,7 @@ def cold_chain_record(
     return reading
 
 
+@refusals_traced
 @transaction.atomic
 def delivery_handover(
     *,
@@ -993,6 +1025,7 @@ def delivery_handover(
 # -------------------------------------------------------------------------------- administration
 
 
+@refusals_traced
 @transaction.atomic
 def cure_administer(
     *,
@@ -1092,6 +1125,7 @@ def cure_administer(
 # ---------------------------------------------------------------------------- close, cancel, postpone
 
 
+@refusals_traced
 @transaction.atomic
 def cure_close(*, actor: User | None, cure: Cure) -> m.CureState:
     cure = _lock(cure, None)
@@ -1100,6 +1134,7 @@ def cure_close(*, actor: User | None, cure: Cure) -> m.CureState:
     )
 
 
+@refusals_traced
 @transaction.atomic
 def cure_cancel(*, actor: User, cure: Cure, reason: str, expected_version: int | None = None) -> m.CureState:
     if not (has_perm(actor, "cure.prescribe") or has_perm(actor, "cure.ok")):
@@ -1154,6 +1189,7 @@ class PostponeResult:
     changes: list[dict[str, Any]]
 
 
+@refusals_traced
 @transaction.atomic
 def cure_postpone(
     *, actor: User, cure: Cure, days: int, reason: str, expected_version: int | None = None

@@ -69,12 +69,27 @@ def today(request: HttpRequest) -> HttpResponse:
         raise Http404(_("Page introuvable."))
     day = _date(request.GET.get("date"))
     board = selectors.board(user=user, day=day)
+    labels = dict(CureStatus.choices)
+    for section in board.sections:
+        for item in section.items:
+            item.cure.status = str(
+                labels.get(item.cure.status, item.cure.status)
+            )  # display only, never saved
     audit_record(actor=user, action="read", object_type="cure_board", object_id=day.isoformat())
     return render(
         request,
         "cures/today.html",
         {
             "board": board,
+            "base": reverse("cures:today").removesuffix("aujourdhui/"),
+            "t": {
+                "home": _("Domicile"),
+                "hdj": _("Hôpital de jour"),
+                "ok_cycle": _("OK du cycle"),
+                "ok_day": _("OK du jour"),
+                "administer": _("Administrer"),
+                "open": _("Ouvrir"),
+            },
             "prev_date": day - dt.timedelta(days=1),
             "next_date": day + dt.timedelta(days=1),
             "can_synthesis": has_perm(user, "cure.administer")

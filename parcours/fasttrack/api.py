@@ -11,9 +11,10 @@ import base64
 import binascii
 import datetime as dt
 import uuid
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 
 from parcours.accounts.models import User
 from parcours.accounts.permissions import has_perm
@@ -104,7 +105,7 @@ class ReferralOut(Schema):
 @router.post(
     "/fasttrack/referrals", response={201: ReferralOut, 429: dict}, summary="Adresser un patient (logiciel)"
 )
-def referral_create(request: HttpRequest, payload: ReferralIn) -> tuple[int, ReferralOut | dict[str, str]]:
+def referral_create(request: HttpRequest, payload: ReferralIn) -> Any:
     user = _user(request)
     uploads = []
     for i, doc in enumerate(payload.documents):
@@ -119,7 +120,7 @@ def referral_create(request: HttpRequest, payload: ReferralIn) -> tuple[int, Ref
     try:
         services.throttle_hit(ip=f"api:{user.pk}", limit=200)
     except services.RateLimited as exc:
-        return 429, {"error": exc.code, "message": exc.message}
+        return Status(429, {"error": exc.code, "message": exc.message})
     referral = services.referral_submit(
         actor=user,
         data=services.ReferralInput(**data),
@@ -127,7 +128,7 @@ def referral_create(request: HttpRequest, payload: ReferralIn) -> tuple[int, Ref
         source=Source.API,
         client_ip=request.META.get("REMOTE_ADDR"),
     )
-    return 201, ReferralOut.of(referral)
+    return Status(201, ReferralOut.of(referral))
 
 
 @router.get("/fasttrack/referrals", response=list[ReferralOut], summary="File des demandes ouvertes")
@@ -156,7 +157,7 @@ class BookingOut(Schema):
 
 
 @router.post("/fasttrack/slots/{slot_id}/book", response={201: BookingOut})
-def slot_book(request: HttpRequest, slot_id: uuid.UUID, payload: BookIn) -> tuple[int, BookingOut]:
+def slot_book(request: HttpRequest, slot_id: uuid.UUID, payload: BookIn) -> Any:
     from parcours.fasttrack.models import Slot
 
     user = _user(request)
@@ -166,21 +167,15 @@ def slot_book(request: HttpRequest, slot_id: uuid.UUID, payload: BookIn) -> tupl
     if referral is None or slot is None:
         raise NotFound("Demande ou créneau introuvable.")
     booking = services.slot_book(actor=user, slot_id=slot.pk, referral=referral)
-    return 201, BookingOut(
-        id=booking.external_id,
-        slot=booking.slot.external_id,
-        start=booking.slot.start,
-        resource=booking.slot.resource.name,
+    return Status(
+        201,
+        BookingOut(
+            id=booking.external_id,
+            slot=booking.slot.external_id,
+            start=booking.slot.start,
+            resource=booking.slot.resource.name,
+        ),
     )
-
-
-class CellOut(Schema):
-    day: dt.date
-    free: int
-    sanctuarised: int
-    emergency: int
-    booked: int
-    released: int
 
 
 class AvailabilityRowOut(Schema):
@@ -188,28 +183,44 @@ class AvailabilityRowOut(Schema):
     name: str
     kind: str
     release_hours: int
-    days: list[CellOut]
+    free: list[int] = Field(description="Free shared slots, one number per day of ``days``.")
+    sanctuarised: list[int]
+    emergency: list[int]
+    booked: list[int]
+    released: list[int]
 
 
-@router.get("/fasttrack/availability", response=list[AvailabilityRowOut])
-def availability(
-    request: HttpRequest, first_day: dt.date, weeks: int = 8, kind: str = ""
-) -> list[AvailabilityRowOut]:
+class AvailabilityOut(Schema):
+    first_day: dt.date
+    days: list[dt.date]
+    resources: list[AvailabilityRowOut]
+
+
+@router.get("/fasttrack/availability", response=AvailabilityOut, summary="Disponibilités (colonnes par jour)")
+def availability(request: HttpRequest, first_day: dt.date, weeks: int = 8, kind: str = "") -> AvailabilityOut:
     user = _user(request)
     _require(user, "slots.manage")
     if not 1 <= weeks <= 8:
         raise ValidationFailed("De 1 à 8 semaines.", field_errors={"weeks": ["De 1 à 8."]})
     view = selectors.availability(first_day=first_day, weeks=weeks, kind=kind)
-    return [
-        AvailabilityRowOut(
-            resource=row.resource.external_id,
-            name=row.resource.name,
-            kind=row.resource.kind,
-            release_hours=row.resource.release_hours,
-            days=[CellOut(**c.__dict__) for c in row.cells],
-        )
-        for row in view.rows
-    ]
+    return AvailabilityOut(
+        first_day=first_day,
+        days=view.days,
+        resources=[
+            AvailabilityRowOut(
+                resource=row.resource.external_id,
+                name=row.resource.name,
+                kind=row.resource.kind,
+                release_hours=row.resource.release_hours,
+                free=[c.free for c in row.cells],
+                sanctuarised=[c.sanctuarised for c in row.cells],
+                emergency=[c.emergency for c in row.cells],
+                booked=[c.booked for c in row.cells],
+                released=[c.released for c in row.cells],
+            )
+            for row in view.rows
+        ],
+    )
 
 
 class DelayOut(Schema):

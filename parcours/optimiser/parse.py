@@ -27,6 +27,7 @@ from parcours.optimiser.model import (
     Visit,
     VisitStop,
 )
+from parcours.optimiser.workload import working_minutes, workload
 
 
 class InstanceError(ValueError):
@@ -323,7 +324,14 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
                         "end": _r6(s.end),
                     }
                 )
-        routes.append({"nurse": route.nurse, "stops": stops, "travel_min": _r6(route.travel_min)})
+        routes.append(
+            {
+                "nurse": route.nurse,
+                "stops": stops,
+                "travel_min": _r6(route.travel_min),
+                "work_min": _r6(working_minutes(route.stops, route.travel_min)),
+            }
+        )
     out: dict[str, Any] = {
         "routes": routes,
         "unassigned": [{"visit": u.visit, "reason": u.reason} for u in plan.unassigned],
@@ -333,6 +341,18 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
     }
     if plan.engine:
         out["engine"] = plan.engine
+    if plan.routes:
+        wl = workload(plan)
+        out["workload"] = {
+            "nurses_used": wl.nurses_used,
+            "work_min": {
+                "mean": _r6(wl.work_min_mean),
+                "min": _r6(wl.work_min_min),
+                "max": _r6(wl.work_min_max),
+                "sd": _r6(wl.work_min_sd),
+            },
+            "visits": {"min": wl.visits_min, "max": wl.visits_max},
+        }
     return out
 
 

@@ -32,7 +32,7 @@ class SolveOptions:
     # Asked now and then during the search; True ends it early with the best plan found so far (the
     # planner's "stop" button). The main search asks; parallel workers are then stopped too.
     should_stop: Callable[[], bool] | None = None
-    # Workload balance (secondary objective; PyVRP engine, days with bags or of ≥ 200 visits): each
+    # Workload balance (secondary objective; PyVRP engine, with its tuned search): each
     # minute a round lasts beyond the day's fair share of the nurse's shift costs this many minutes of
     # travel. 0 = travel only (the CLI default); the planning page uses BALANCE_DEFAULT.
     balance: float = 0.0

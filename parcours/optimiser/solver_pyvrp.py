@@ -65,6 +65,7 @@ from pyvrp.search import OPERATORS, LocalSearch, PerturbationManager, Perturbati
 from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria, NoImprovement, StoppingCriterion
 
 from parcours.optimiser.construct import greedy_rounds
+from parcours.optimiser.insertion import Round, insert_all
 from parcours.optimiser.model import Nurse, Visit
 from parcours.optimiser.precheck import Feasibility
 from parcours.optimiser.schedule import Action, Context, PickupAction, VisitAction, time_route
@@ -506,7 +507,7 @@ class DecomposeConfig:
 
     piece_visits: int = 110  # visits per piece (the day is cut into a multiple of the workers)
     piece_iterations: int = 4000  # at most this many iterations of the tuned search per piece and pass
-    piece_patience: int = 300  # and stop a piece after this many without improvement (0: never)
+    piece_patience: int = 600  # and stop a piece after this many without improvement (0: never)
     share: float = 1.0  # of the time spent on pieces (the rest: whole-day searches)
     search: SearchConfig = SearchConfig(num_neighbours=30, same_depot=30)  # the search in each piece
 
@@ -746,12 +747,33 @@ def _pieces(
         out[part_of[n.id]][0].append(n)
     for v in visits:
         nid = placed.get(v.id)
-        if nid is None:
+        if nid is None:  # unplaced: the piece of one of its 3 closest qualified nurses, at random
             p = pts[vidx[v.id]]
-            cands = feas.candidates.get(v.id, ()) or tuple(part_of)
-            nid = min(cands, key=lambda c: (pos[c][0] - float(p.x)) ** 2 + (pos[c][1] - float(p.y)) ** 2)
+            cands = sorted(
+                feas.candidates.get(v.id, ()) or tuple(part_of),
+                key=lambda c: (pos[c][0] - float(p.x)) ** 2 + (pos[c][1] - float(p.y)) ** 2,
+            )
+            nid = rng.choice(cands[:3])
         out[part_of[nid]][1].append(v)
     return [piece for piece in out if piece[0]]
+
+
+def _insert_missing(
+    ctx: Context, visits: Sequence[Visit], rounds: dict[str, list[Action]]
+) -> dict[str, list[Action]]:
+    """``rounds`` with the visits they lack inserted at their cheapest feasible place, if any."""
+    placed = {a.visit for acts in rounds.values() for a in acts if isinstance(a, VisitAction)}
+    missing = [v for v in visits if v.id not in placed]
+    if not missing:
+        return rounds
+    full = [
+        Round(nurse=n, head=ctx.empty_head(n), actions=list(rounds.get(n.id, [])))
+        for n in ctx.instance.nurses
+    ]
+    if not all(r.time(ctx).ok for r in full):
+        return rounds
+    insert_all(ctx, full, missing)
+    return {r.nurse.id: r.actions for r in full}
 
 
 def _solve_piece(
@@ -903,7 +925,7 @@ def _decomposed(
                 with contextlib.suppress(EOFError):
                     new.update(parent.recv())
             proc.join()
-        rounds = new
+        rounds = _insert_missing(ctx, visits, new)
         done += 1
     return rounds
 
@@ -928,12 +950,12 @@ def solve_pyvrp(
     pays off, with the tuned search). With ``workers`` > 1, that many searches run in parallel processes
     with other seeds (tuned days: other neighbourhoods; small plain days: the second one uses the other
     kind of start) and the best plan wins. Tuned days of ≥ 400 visits are searched piece by piece
-    (``_decomposed``), the workers taking the pieces in turn. ``balance`` > 0 (tuned days only) adds the
+    (``_decomposed``), the workers taking the pieces in turn. ``balance`` > 0 (which implies the tuned search) adds the
     workload-balance term: each minute of work beyond the fair share of a shift costs ``balance``
     minutes of travel.
     """
     t0 = time.perf_counter()
-    tuned = _tuned(ctx, visits) and warm_start != "none"
+    tuned = (_tuned(ctx, visits) or balance > 0) and warm_start != "none"
     use_greedy = tuned or warm_start == "greedy" or (warm_start == "auto" and len(visits) >= 200)
     start_rounds = greedy_rounds(ctx, feas, visits)
     if tuned and len(visits) >= DECOMPOSE_FROM and max_iterations is None:

@@ -303,3 +303,13 @@ def test_conflict_on_a_second_preparation(cw: CureWorld, clock) -> None:  # type
     cure = run_to_delivered(cw, cw.first_cure(cw.plan()), clock)
     with pytest.raises((Conflict, TransitionRefused)):
         services.cure_preparation_record(actor=cw.pharmacist, cure=cure, lot="X", prepared_at=T0)
+
+
+def test_a_refused_step_is_traced_although_nothing_is_written(cw: CureWorld, clock) -> None:  # type: ignore[no-untyped-def]
+    cure = run_to_delivered(cw, cw.first_cure(cw.plan()), clock)
+    OkDecision.objects.filter(cure=cure).update(valid_until=T0)
+    clock.shift(dt.timedelta(minutes=60))
+    with pytest.raises(TransitionRefused):
+        _administer(cw, cure)
+    denied = AuditEvent.objects.get(action="denied", object_id=str(cure.external_id))
+    assert denied.detail["event"] == "administer" and "ok_missing" in denied.detail["reasons"]

@@ -1,0 +1,72 @@
+"""Benchmark: the day's care syntheses (one PDF per patient, WeasyPrint) for --per-day administered home cures,
+sent through the outbox (rows queued; SMTP delivery is the outbox's own job and is not timed here).
+
+    .venv/bin/python bench/cures_synthesis.py --workers 2
+    .venv/bin/python bench/cures_synthesis.py --database-url postgresql://postgres@127.0.0.1:5432/parcours_cures
+
+Prints the wall time of the whole job (HTML rendering, PDF, outbox rows, timeline, closing the cures) and its
+parts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+from cures_common import build, rebuild, setup
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--per-day", type=int, default=850)
+    parser.add_argument("--professionals", type=int, default=2000)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--database-url", default="")
+    args = parser.parse_args()
+    os.environ["PARCOURS_PDF_WORKERS"] = str(args.workers)
+    os.environ["PARCOURS_TASKS_IMMEDIATE"] = "false"  # the outbox's send tasks are queued, not run here
+    setup(args.database_url, "cures-synthesis")
+    from django.db import connection
+    from django.utils import timezone
+
+    from parcours.cures import synthesis
+    from parcours.cures.models import Synthesis, SynthesisRun
+    from parcours.notifications.models import Notification
+
+    rebuild()
+    t0 = time.perf_counter()
+    build(per_day=args.per_day, professionals=args.professionals, administered_today=True)
+    print(f"built in {time.perf_counter() - t0:.0f} s")
+    day = timezone.localdate()
+    ids = synthesis.patients_of_day(day)
+    t = time.perf_counter()
+    docs = synthesis._documents(ids[:50], day)
+    html_ms = (time.perf_counter() - t) * 1000 / len(docs)
+    t = time.perf_counter()
+    synthesis.render_pdfs([d.html for d in docs[:20]], workers=1)
+    pdf_ms = (time.perf_counter() - t) * 1000 / 20
+    run = SynthesisRun.objects.create(date=day)
+    marks: list[tuple[float, int]] = []
+    t = time.perf_counter()
+    synthesis.synthesis_run_execute(run_id=run.pk, progress=lambda done, total: marks.append((time.perf_counter() - t, done)))
+    total_s = time.perf_counter() - t
+    run.refresh_from_db()
+    size = sum(len(bytes(p)) for p in Synthesis.objects.values_list("pdf", flat=True)[:100]) / 100
+    print()
+    print(f"Database: {connection.vendor}; {len(ids)} patients cared for today; {args.workers} PDF worker(s); "
+          f"{os.cpu_count()} cores.")
+    print()
+    print("| measure | value |")
+    print("|---|---:|")
+    print(f"| whole job ({run.done} syntheses, {run.sent} e-mails queued) | {total_s:.1f} s |")
+    print(f"| per synthesis, whole job | {total_s * 1000 / max(run.done, 1):.0f} ms |")
+    print(f"| HTML rendering (one process) | {html_ms:.1f} ms per patient |")
+    print(f"| PDF (WeasyPrint, one process) | {pdf_ms:.0f} ms per patient |")
+    print(f"| PDF size | {size / 1024:.0f} kB |")
+    print(f"| outbox rows | {Notification.objects.count()} |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
