@@ -13,7 +13,7 @@ import argparse
 import statistics
 import time
 
-from cures_common import build, existing_users, rebuild, setup
+from cures_common import build, rebuild, setup
 
 
 def main() -> int:

@@ -18,11 +18,14 @@ from cures_common import build, rebuild, setup
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--per-day", type=int, default=850)
     parser.add_argument("--professionals", type=int, default=2000)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--database-url", default="")
+    parser.add_argument("--reuse", action="store_true", help="reuse the database of a previous run")
     args = parser.parse_args()
     os.environ["PARCOURS_PDF_WORKERS"] = str(args.workers)
     os.environ["PARCOURS_TASKS_IMMEDIATE"] = "false"  # the outbox's send tasks are queued, not run here
@@ -34,28 +37,42 @@ def main() -> int:
     from parcours.cures.models import Synthesis, SynthesisRun
     from parcours.notifications.models import Notification
 
-    rebuild()
-    t0 = time.perf_counter()
-    build(per_day=args.per_day, professionals=args.professionals, administered_today=True)
-    print(f"built in {time.perf_counter() - t0:.0f} s")
+    if not args.reuse:
+        rebuild()
+        t0 = time.perf_counter()
+        build(per_day=args.per_day, professionals=args.professionals, administered_today=True)
+        print(f"built in {time.perf_counter() - t0:.0f} s")
+    else:
+        from parcours.cures.models import Cure
+        from parcours.cures.models import Synthesis as S
+        from parcours.notifications.models import Notification as N
+
+        S.objects.all().delete()
+        N.objects.all().delete()
+        SynthesisRun.objects.all().delete()
+        Cure.objects.filter(date=timezone.localdate(), status="closed").update(status="administered")
     day = timezone.localdate()
     ids = synthesis.patients_of_day(day)
     t = time.perf_counter()
     docs = synthesis._documents(ids[:50], day)
     html_ms = (time.perf_counter() - t) * 1000 / len(docs)
     t = time.perf_counter()
-    synthesis.render_pdfs([d.html for d in docs[:20]], workers=1)
+    synthesis.render_pdfs([d.html for d in docs[:20]])
     pdf_ms = (time.perf_counter() - t) * 1000 / 20
     run = SynthesisRun.objects.create(date=day)
     marks: list[tuple[float, int]] = []
     t = time.perf_counter()
-    synthesis.synthesis_run_execute(run_id=run.pk, progress=lambda done, total: marks.append((time.perf_counter() - t, done)))
+    synthesis.synthesis_run_execute(
+        run_id=run.pk, progress=lambda done, total: marks.append((time.perf_counter() - t, done))
+    )
     total_s = time.perf_counter() - t
     run.refresh_from_db()
     size = sum(len(bytes(p)) for p in Synthesis.objects.values_list("pdf", flat=True)[:100]) / 100
     print()
-    print(f"Database: {connection.vendor}; {len(ids)} patients cared for today; {args.workers} PDF worker(s); "
-          f"{os.cpu_count()} cores.")
+    print(
+        f"Database: {connection.vendor}; {len(ids)} patients cared for today; {args.workers} PDF worker(s); "
+        f"{os.cpu_count()} cores."
+    )
     print()
     print("| measure | value |")
     print("|---|---:|")

@@ -44,7 +44,13 @@ def _started(stop: Stop, now: float) -> bool:
 
 
 def run_plan(
-    raw: dict[str, Any], time_limit: float, workers: int, engine: str, seed: int, balance: float = 0.0
+    raw: dict[str, Any],
+    time_limit: float,
+    workers: int,
+    engine: str,
+    seed: int,
+    balance: float = 0.0,
+    cpu_time: bool = False,
 ) -> tuple[Plan, float]:
     t0 = time.perf_counter()
     c0 = _cpu()
@@ -57,6 +63,7 @@ def run_plan(
             engine=engine,  # type: ignore[arg-type]
             workers=workers,
             balance=balance,
+            cpu_time=cpu_time,
         ),
     )
     global LAST_CPU
@@ -115,6 +122,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--balance", type=float, default=0.0, help="workload-balance weight (0: travel only; page: 0.05)"
     )
+    ap.add_argument(
+        "--cpu-time",
+        action="store_true",
+        help="budgets in CPU seconds per worker (simulates an idle machine when the cores are shared)",
+    )
     ap.add_argument("--json", type=Path, help="write the results to this JSON file")
     args = ap.parse_args(argv)
 
@@ -130,16 +142,19 @@ def main(argv: list[str] | None = None) -> int:
 
     results: dict[str, Any] = {}
     print(f"load average before: {os.getloadavg()}", flush=True)
-    plan, wall = run_plan(raw, args.time_limit, args.workers, args.engine, args.seed, args.balance)
+    mode = " cpu-time" if args.cpu_time else ""
+    plan, wall = run_plan(
+        raw, args.time_limit, args.workers, args.engine, args.seed, args.balance, args.cpu_time
+    )
     results["plan"] = describe(
-        f"{args.engine} {args.time_limit:g}s x{args.workers} balance {args.balance:g}", raw, plan, wall
+        f"{args.engine} {args.time_limit:g}s{mode} x{args.workers} balance {args.balance:g}", raw, plan, wall
     )
     if args.reference_seconds > 0:
         ref, ref_wall = run_plan(
-            raw, args.reference_seconds, args.workers, args.engine, args.seed, args.balance
+            raw, args.reference_seconds, args.workers, args.engine, args.seed, args.balance, args.cpu_time
         )
         results["reference"] = describe(
-            f"{args.engine} {args.reference_seconds:g}s x{args.workers} balance {args.balance:g}",
+            f"{args.engine} {args.reference_seconds:g}s{mode} x{args.workers} balance {args.balance:g}",
             raw,
             ref,
             ref_wall,

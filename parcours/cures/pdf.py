@@ -1,11 +1,11 @@
-"""The daily care synthesis as a PDF (WeasyPrint): one small HTML document per patient, one shared stylesheet."""
+"""The daily care synthesis as a PDF (WeasyPrint): one small HTML document per patient, one shared stylesheet.
+
+No Django import here: the process pool of the day's job imports only this module."""
 
 from __future__ import annotations
 
 from functools import cache
 from typing import Any
-
-from django.template.loader import render_to_string
 
 STYLE = """
 @page { size: A4; margin: 16mm 14mm; @bottom-right { content: counter(page) "/" counter(pages); font-size: 8pt; } }
@@ -27,10 +27,10 @@ def _stylesheet() -> Any:
     return CSS(string=STYLE)
 
 
-def render_synthesis_pdf(context: dict[str, Any]) -> bytes:
+def html_to_pdf(html: str) -> bytes:
+    """One PDF from one HTML document. Imports no Django: it runs in the worker processes of the pool."""
     from weasyprint import HTML
 
-    html = render_to_string("cures/synthesis_pdf.html", context)
     pdf = HTML(string=html).write_pdf(stylesheets=[_stylesheet()])
     assert pdf is not None
     return bytes(pdf)

@@ -10,8 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import multiprocessing
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -137,25 +138,26 @@ def _documents(patient_ids: Sequence[int], date: dt.date) -> list[_Doc]:
     ]
 
 
-def _to_pdf(html: str) -> bytes:
-    from weasyprint import HTML
-
-    result = HTML(string=html).write_pdf(stylesheets=[pdf._stylesheet()])
-    assert result is not None
-    return bytes(result)
-
-
 def _workers() -> int:
     configured = getattr(settings, "PARCOURS_PDF_WORKERS", None) or os.environ.get("PARCOURS_PDF_WORKERS")
     return int(configured) if configured else (os.cpu_count() or 1)
 
 
-def render_pdfs(htmls: Sequence[str], *, workers: int | None = None) -> list[bytes]:
-    n = workers if workers is not None else _workers()
-    if n <= 1 or len(htmls) < 8:
-        return [_to_pdf(h) for h in htmls]
+def render_pdfs(htmls: Sequence[str], *, pool: ProcessPoolExecutor | None = None) -> list[bytes]:
+    if pool is None or len(htmls) < 4:
+        return [pdf.html_to_pdf(h) for h in htmls]
+    return list(pool.map(pdf.html_to_pdf, htmls, chunksize=2))
+
+
+@contextmanager
+def pdf_pool(expected: int) -> Iterator[ProcessPoolExecutor | None]:
+    """A pool of PDF workers for a large day (spawned: the workers import no Django); none for a small one."""
+    n = _workers()
+    if n <= 1 or expected < 20:
+        yield None
+        return
     with ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn")) as pool:
-        return list(pool.map(_to_pdf, htmls, chunksize=max(1, len(htmls) // (n * 8))))
+        yield pool
 
 
 def _recipients(patient: Patient, admins: list[Administration]) -> list[tuple[str, User]]:
@@ -253,15 +255,26 @@ def synthesis_run_execute(
     SynthesisRun.objects.filter(pk=run.pk).update(status="running", started_at=clock.now(), total=len(ids))
     done = sent = 0
     try:
-        for i in range(0, len(ids), batch):
-            docs = _documents(ids[i : i + batch], run.date)
-            pdfs = render_pdfs([d.html for d in docs])
-            for doc, content in zip(docs, pdfs, strict=True):
-                sent += _deliver(doc, content, run.date, run, run.requested_by)
-            done += len(docs)
-            SynthesisRun.objects.filter(pk=run.pk).update(done=done, sent=sent)
-            if progress is not None:
-                progress(done, len(ids))
+        with pdf_pool(len(ids)) as pool:
+            # HTML for a batch, its PDFs queued to the workers at once; the main process writes the previous
+            # batch (outbox, timeline, closing the cures) while the workers render the next one.
+            pending: list[tuple[_Doc, Any]] = []
+            for i in range(0, len(ids), batch):
+                docs = _documents(ids[i : i + batch], run.date)
+                if pool is None:
+                    pending.extend((d, pdf.html_to_pdf(d.html)) for d in docs)
+                else:
+                    pending.extend((d, pool.submit(pdf.html_to_pdf, d.html)) for d in docs)
+                keep = batch if pool is not None and i + batch < len(ids) else 0
+                while len(pending) > keep:
+                    doc, result = pending.pop(0)
+                    content = result if isinstance(result, bytes) else result.result()
+                    sent += _deliver(doc, content, run.date, run, run.requested_by)
+                    done += 1
+                    if done % 25 == 0 or done == len(ids):
+                        SynthesisRun.objects.filter(pk=run.pk).update(done=done, sent=sent)
+                        if progress is not None:
+                            progress(done, len(ids))
     except Exception as exc:
         SynthesisRun.objects.filter(pk=run.pk).update(
             status="failed", finished_at=clock.now(), error=str(exc)[:2000]
@@ -277,5 +290,5 @@ def synthesis_for_patient(*, actor: User | None, patient: Patient, date: dt.date
     docs = _documents([patient.pk], date)
     if not docs or not docs[0].admins:
         return None
-    _deliver(docs[0], _to_pdf(docs[0].html), date, None, actor)
+    _deliver(docs[0], pdf.html_to_pdf(docs[0].html), date, None, actor)
     return Synthesis.objects.get(patient=patient, date=date)

@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from parcours.accounts.models import User
@@ -278,15 +279,15 @@ def _vitals(user: User, cure: Cure, form: forms.VitalsForm) -> object:
     )
 
 
-ACTIONS: dict[str, tuple[str, type[Any], Callable[[User, Cure, Any], object], str]] = {
+ACTIONS: dict[str, tuple[str, type[Any], Callable[[User, Cure, Any], object], Any]] = {
     # action: (form prefix, form class, call, success message)
-    "labs": ("labs", forms.LabsForm, _labs, "Résultats enregistrés."),
-    "vitals": ("vitals", forms.VitalsForm, _vitals, "Constantes enregistrées."),
+    "labs": ("labs", forms.LabsForm, _labs, gettext_lazy("Résultats enregistrés.")),
+    "vitals": ("vitals", forms.VitalsForm, _vitals, gettext_lazy("Constantes enregistrées.")),
     "ok": (
         "ok",
         forms.OkForm,
         lambda u, c, f: services.cure_ok_give(actor=u, cure=c, expected_version=c.version, **f.cleaned_data),
-        "OK enregistré.",
+        gettext_lazy("OK enregistré."),
     ),
     "refuse": (
         "refuse",
@@ -294,7 +295,7 @@ ACTIONS: dict[str, tuple[str, type[Any], Callable[[User, Cure, Any], object], st
         lambda u, c, f: services.cure_ok_refuse(
             actor=u, cure=c, expected_version=c.version, **f.cleaned_data
         ),
-        "Refus d'OK enregistré.",
+        gettext_lazy("Refus d'OK enregistré."),
     ),
     "prepare": (
         "prep",
@@ -302,25 +303,25 @@ ACTIONS: dict[str, tuple[str, type[Any], Callable[[User, Cure, Any], object], st
         lambda u, c, f: services.cure_preparation_record(
             actor=u, cure=c, expected_version=c.version, **f.cleaned_data
         ),
-        "Préparation enregistrée.",
+        gettext_lazy("Préparation enregistrée."),
     ),
     "release": (
         "release",
         forms.CancelForm,  # no field is read
         lambda u, c, f: services.bag_release(actor=u, cure=c, expected_version=c.version),
-        "Poche libérée.",
+        gettext_lazy("Poche libérée."),
     ),
     "pickup": (
         "pickup",
         forms.CancelForm,
         lambda u, c, f: services.delivery_pickup(actor=u, cure=c, expected_version=c.version),
-        "Retrait enregistré.",
+        gettext_lazy("Retrait enregistré."),
     ),
     "reading": (
         "reading",
         forms.ReadingForm,
         lambda u, c, f: services.cold_chain_record(actor=u, cure=c, **f.cleaned_data),
-        "Température enregistrée.",
+        gettext_lazy("Température enregistrée."),
     ),
     "handover": (
         "handover",
@@ -328,7 +329,7 @@ ACTIONS: dict[str, tuple[str, type[Any], Callable[[User, Cure, Any], object], st
         lambda u, c, f: services.delivery_handover(
             actor=u, cure=c, expected_version=c.version, **f.cleaned_data
         ),
-        "Remise au domicile enregistrée.",
+        gettext_lazy("Remise au domicile enregistrée."),
     ),
     "postpone": (
         "postpone",
@@ -340,7 +341,7 @@ ACTIONS: dict[str, tuple[str, type[Any], Callable[[User, Cure, Any], object], st
         "cancel",
         forms.CancelForm,
         lambda u, c, f: services.cure_cancel(actor=u, cure=c, expected_version=c.version, **f.cleaned_data),
-        "Cure annulée.",
+        gettext_lazy("Cure annulée."),
     ),
 }
 NO_INPUT = {"release", "pickup"}
@@ -371,7 +372,7 @@ def cure_action(request: HttpRequest, cure_id: uuid.UUID, action: str) -> HttpRe
             if isinstance(result, services.PostponeResult):
                 messages.success(request, result.message)
             else:
-                messages.success(request, _(done))
+                messages.success(request, str(done))
     return redirect("cures:cure", cure_id=cure_id)
 
 

@@ -296,7 +296,7 @@ def _sql_parts() -> tuple[str, str]:
     if connection.vendor == "postgresql":
         return (
             "to_char(f.received_at AT TIME ZONE 'UTC', 'YYYY-MM')",
-            "EXTRACT(EPOCH FROM ({b} - {a})) / 86400.0",
+            "(CAST(EXTRACT(EPOCH FROM ({b} - {a})) AS double precision) / 86400.0)",
         )
     return ("strftime('%%Y-%%m', f.received_at)", "(julianday({b}) - julianday({a}))")
 
@@ -328,7 +328,8 @@ def indicators(
     where_sql = ("WHERE " + " AND ".join(where)) if where else ""
     keys = [key for key, *_r in DELAYS]
     diffs = {key: diff_tpl.format(a=f"p.t_{a!s}", b=f"p.t_{b!s}") for key, a, b, _fr, _en in DELAYS}
-    delay_cols = ", ".join(f"CASE WHEN ({diffs[k]}) >= 0 THEN ({diffs[k]}) END AS d_{k}" for k in keys)
+    raw_cols = ", ".join(f"{diffs[k]} AS r_{k}" for k in keys)
+    delay_cols = ", ".join(f"CASE WHEN r_{k} >= 0 THEN r_{k} END AS d_{k}" for k in keys)
     window_cols = ", ".join(
         f"ROW_NUMBER() OVER (PARTITION BY pathway, month, d_{k} IS NULL ORDER BY d_{k}) AS rn_{k}, "
         f"COUNT(d_{k}) OVER (PARTITION BY pathway, month) AS n_{k}"
@@ -348,12 +349,13 @@ def indicators(
             FROM fasttrack_pathwayevent e
             GROUP BY e.referral_id
         ),
-        d AS (
+        raw AS (
             SELECT f.pathway AS pathway, {month_sql} AS month, p.has_support AS has_support,
-                   p.has_er AS has_er, {delay_cols}
+                   p.has_er AS has_er, {raw_cols}
             FROM fasttrack_referral f JOIN pivot p ON p.referral_id = f.id
             {where_sql}
         ),
+        d AS (SELECT pathway, month, has_support, has_er, {delay_cols} FROM raw),
         w AS (SELECT d.*, {window_cols} FROM d)
         SELECT pathway, month, COUNT(*), AVG(has_support * 1.0), AVG(has_er * 1.0), {select_cols}
         FROM w GROUP BY pathway, month ORDER BY pathway, month

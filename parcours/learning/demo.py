@@ -1,6 +1,11 @@
 """Demo data of the learning app, on top of the base demo (``parcours.web.demo``): the ETP programme
 published, patients part-way through it (modules, quizzes, home sessions, home and readiness assessments),
-practice places and training records of the nurses (some qualifications expired), virtual classes held."""
+practice places and training records of the nurses (some qualifications expired), virtual classes held.
+
+S1 patients whose other S1→S2 conditions are met (the base demo prepares some of the demo IDEC's: HAD
+validated, consent, eligibility) are, one in two, made ready for home care through the services (exit-criterion
+quizzes passed, home assessed, readiness recorded), so that « Passer à domicile (séquence 2) » succeeds for them;
+the others get a readiness assessment listing what is still missing, and the ``education_ready`` guard refuses."""
 
 from __future__ import annotations
 
@@ -29,6 +34,8 @@ from parcours.learning.models import (
     TrainingSession,
 )
 from parcours.pathways.models import PathwayTransitionLog, PatientPathway
+from parcours.patients.enums import HadRequestStatus
+from parcours.patients.models import HadRequest
 
 LYON = (45.7640, 4.8357)
 NURSE_ROLES = ("idel", "had_nurse", "idec", "liaison_nurse")
@@ -216,6 +223,50 @@ def _patients(rng: random.Random, progress: Callable[[str], None]) -> None:
                 row.save(update_fields=["assessed_at", "pathway_state"])
 
 
+def _ready_for_home(enrolment: Enrolment, idel: User) -> None:
+    """Pass (through the services) the quiz of every exit-criterion module not passed yet, in programme order."""
+    programme = programme_of(enrolment.programme)
+    needed = {m for ids in programme.exit_criteria.values() for m in ids}
+    passed = selectors.passed_ids(enrolment)
+    for module in programme.modules:
+        if module.id in needed and module.id not in passed:
+            answers = {q.id: sorted(q.correct) for q in module.quiz.questions}
+            services.quiz_submit(actor=idel, enrolment=enrolment, module_id=module.id, answers=answers)
+
+
+def _prepared_for_s2(progress: Callable[[str], None]) -> None:
+    idec = User.objects.get(username="idec")
+    idel = User.objects.get(username="idel")
+    validated = HadRequest.objects.filter(status=HadRequestStatus.VALIDATED).values("patient_id")
+    pathways = [
+        p
+        for p in PatientPathway.objects.filter(
+            definition_key=selectors.PATHWAY_KEY, state="s1", ended_at__isnull=True, patient_id__in=validated
+        )
+        .select_related("patient")
+        .order_by("patient_id")
+        if selectors.reads_education(p.definition_key, p.definition_version)
+    ]
+    ready = 0
+    for i, pathway in enumerate(pathways):
+        patient = pathway.patient
+        if i % 2 == 0:
+            enrolment = services.enrol(actor=idec, patient=patient)
+            _ready_for_home(enrolment, idel)
+            if not selectors.readiness_now(patient=patient).ready:
+                services.home_assessment_record(
+                    actor=idel,
+                    patient=patient,
+                    space_for_material=True,
+                    access_for_teams=True,
+                    caregiver_present=True,
+                    notes="Domicile adapté : place pour le matériel, accès facile (démo).",
+                )
+        row = services.readiness_assess(actor=idec, patient=patient)
+        ready += row.ready
+    progress(f"learning: {len(pathways)} S1 patients prepared for S2, {ready} of them ready for home care")
+
+
 def load_demo(*, seed: int, progress: Callable[[str], None]) -> None:
     rng = random.Random(seed + 6)
     actor = User.objects.filter(username="idec").first()
@@ -226,3 +277,4 @@ def load_demo(*, seed: int, progress: Callable[[str], None]) -> None:
         services.programme_current(key=selectors.DEFAULT_PROGRAMME)
         _training(rng, actor, clock.today(), progress)
         _patients(rng, progress)
+        _prepared_for_s2(progress)

@@ -239,7 +239,7 @@ def education_facts(patient: Patient, pathway: PatientPathway | None, now: dt.da
 
     Computed only for a pathway version whose guards read an ``education.*``/``readiness.*`` fact (v2+), so
     that patients on v1 pay nothing."""
-    if pathway is None or not _reads_education(pathway.definition_key, pathway.definition_version):
+    if pathway is None or not reads_education(pathway.definition_key, pathway.definition_version):
         return {}
     inputs = readiness_inputs(patient=patient)
     result = assess_readiness(eligibility=inputs.eligibility, home=inputs.home, education=inputs.education)
@@ -249,7 +249,8 @@ def education_facts(patient: Patient, pathway: PatientPathway | None, now: dt.da
 
 
 @lru_cache(maxsize=32)
-def _reads_education(key: str, version: int) -> bool:
+def reads_education(key: str, version: int) -> bool:
+    """Whether the guards of this pathway version read an ``education.*``/``readiness.*`` fact (v2+)."""
     try:
         defn = registry.definition(key, version)
     except KeyError:

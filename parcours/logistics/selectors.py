@@ -102,6 +102,7 @@ class RouteView:
     stops: list[StopView]
     travel_min: float
     visits: int
+    work_min: float = 0.0  # leaving home to being back (travel + time at the stops)
     start: str = ""
     end: str = ""
     points: str = ""  # SVG polyline
@@ -117,6 +118,18 @@ class PlanView:
     placed: int
     depots: list[tuple[str, float, float]] = field(default_factory=list)
     hours: list[tuple[str, float]] = field(default_factory=list)
+
+    @property
+    def work_min_min(self) -> float:
+        return min((r.work_min for r in self.routes), default=0.0)
+
+    @property
+    def work_min_max(self) -> float:
+        return max((r.work_min for r in self.routes), default=0.0)
+
+    @property
+    def work_min_mean(self) -> float:
+        return sum(r.work_min for r in self.routes) / len(self.routes) if self.routes else 0.0
 
 
 def _projector(
@@ -136,6 +149,17 @@ def _projector(
         return (round(off_x + (lon * k - min_x) * scale, 1), round(height - off_y - (lat - min_y) * scale, 1))
 
     return project
+
+
+def _work_min(route: dict[str, Any]) -> float:
+    """Working time of a plan route: its ``work_min`` (plans since the balance term), else computed."""
+    if "work_min" in route:
+        return float(route["work_min"])
+    at_stops = sum(
+        (s["depart"] - s["arrive"]) if s["type"] == "pickup" else (s["end"] - s["arrive"])
+        for s in route["stops"]
+    )
+    return float(route["travel_min"]) + at_stops if route["stops"] else 0.0
 
 
 def plan_view(*, run: PlanRun) -> PlanView:
@@ -221,6 +245,7 @@ def plan_view(*, run: PlanRun) -> PlanView:
                 stops=stops,
                 travel_min=r["travel_min"],
                 visits=sum(1 for s in stops if s.kind == "visit"),
+                work_min=_work_min(r),
                 start=stops[0].arrive if stops else "",
                 end=stops[-1].end if stops else "",
                 points=polyline,

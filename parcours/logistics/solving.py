@@ -7,7 +7,7 @@ from typing import Any
 
 from parcours.optimiser.parse import parse_instance, parse_plan, plan_to_json
 from parcours.optimiser.replan import ReplanRequest, replan
-from parcours.optimiser.solver import SolveOptions, solve
+from parcours.optimiser.solver import BALANCE_DEFAULT, SolveOptions, solve
 
 
 def solve_instance(
@@ -20,7 +20,9 @@ def solve_instance(
     parsed = parse_instance(instance)
     plan = solve(
         parsed,
-        SolveOptions(time_limit=float(time_limit_s), seed=seed, should_stop=should_stop),
+        SolveOptions(
+            time_limit=float(time_limit_s), seed=seed, should_stop=should_stop, balance=BALANCE_DEFAULT
+        ),
     )
     return plan_to_json(plan)
 

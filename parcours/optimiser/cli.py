@@ -44,6 +44,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     plan.add_argument(
         "--engine", choices=("pyvrp", "ortools"), default="pyvrp", help="solver engine (default pyvrp)"
     )
+    plan.add_argument(
+        "--balance",
+        type=float,
+        default=0.0,
+        metavar="W",
+        help="workload balance: minutes of travel a minute of work above the fair share costs "
+        "(default 0: travel only; the planning page uses 0.05)",
+    )
     plan.add_argument("--replan-from", metavar="PLAN", help="re-plan from this plan instead of from scratch")
     plan.add_argument("--now", help="current time HH:MM (with --replan-from)")
     plan.add_argument(
@@ -104,7 +112,11 @@ def run_plan(ns: argparse.Namespace) -> int:
         plan = solve(
             instance,
             SolveOptions(
-                time_limit=ns.time_limit, seed=ns.seed, engine=ns.engine, workers=max(1, ns.workers)
+                time_limit=ns.time_limit,
+                seed=ns.seed,
+                engine=ns.engine,
+                workers=max(1, ns.workers),
+                balance=max(0.0, ns.balance),
             ),
         )
         out: dict[str, Any] = plan_to_json(plan)

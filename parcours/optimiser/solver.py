@@ -36,6 +36,9 @@ class SolveOptions:
     # minute a round lasts beyond the day's fair share of the nurse's shift costs this many minutes of
     # travel. 0 = travel only (the CLI default); the planning page uses BALANCE_DEFAULT.
     balance: float = 0.0
+    # Benchmarks on a shared machine only: on days searched piece by piece (≥ 400 visits), time_limit
+    # counts each worker's CPU seconds instead of wall seconds (an idle machine, one core per worker).
+    cpu_time: bool = False
 
 
 def solve(
@@ -70,6 +73,7 @@ def solve(
             warm_start=opts.warm_start,
             should_stop=opts.should_stop,
             balance=opts.balance,
+            cpu_time=opts.cpu_time,
         ).routes
     rounds = [
         Round(nurse=n, head=ctx.empty_head(n), actions=list(engine_routes.get(n.id, [])))

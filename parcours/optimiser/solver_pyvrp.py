@@ -811,14 +811,20 @@ def _solve_pieces(
     config: SearchConfig,
     should_stop: Callable[[], bool] | None,
     balance: Balance | None = None,
-) -> dict[str, list[Action]]:
-    """Search the pieces one after the other (``iterations`` each, not beyond ``deadline``)."""
+    cpu_left: float = math.inf,
+) -> tuple[dict[str, list[Action]], float]:
+    """Search the pieces one after the other (``iterations`` each, not beyond ``deadline`` nor beyond
+    ``cpu_left`` CPU seconds); the new rounds and the CPU seconds used."""
     out: dict[str, list[Action]] = {}
+    cpu0 = time.process_time()
     for k, (nurses, part) in enumerate(pieces):
         left = deadline - time.monotonic()
-        if left <= 0.05 or (should_stop is not None and should_stop()):
+        cpu_end = cpu0 + cpu_left
+        if min(left, cpu_end - time.process_time()) <= 0.05 or (should_stop is not None and should_stop()):
             break
         criteria: list[StoppingCriterion] = [MaxIterations(iterations), MaxRuntime(left)]
+        if math.isfinite(cpu_end):
+            criteria.append(_CpuLimit(cpu_end))
         if patience > 0:
             criteria.append(NoImprovement(patience))
         if should_stop is not None:
@@ -826,7 +832,17 @@ def _solve_pieces(
         out.update(
             _solve_piece(ctx, nurses, part, rounds, MultipleCriteria(criteria), seed + k, config, balance)
         )
-    return out
+    return out, time.process_time() - cpu0
+
+
+class _CpuLimit:
+    """A PyVRP stopping criterion on this process's CPU time (benchmarks on a shared machine)."""
+
+    def __init__(self, cpu_end: float) -> None:
+        self.cpu_end = cpu_end
+
+    def __call__(self, best_cost: float) -> bool:
+        return time.process_time() >= self.cpu_end
 
 
 def _solve_pieces_in_child(
@@ -840,10 +856,13 @@ def _solve_pieces_in_child(
     seed: int,
     config: SearchConfig,
     balance: Balance | None,
+    cpu_left: float,
 ) -> None:
     try:
         conn.send(
-            _solve_pieces(ctx, pieces, rounds, deadline, iterations, patience, seed, config, None, balance)
+            _solve_pieces(
+                ctx, pieces, rounds, deadline, iterations, patience, seed, config, None, balance, cpu_left
+            )
         )
     finally:
         conn.close()
@@ -862,8 +881,10 @@ def _decomposed(
     config: DecomposeConfig,
     max_passes: int | None = None,
     balance_weight: float = 0.0,
+    cpu_budget: float = math.inf,
 ) -> dict[str, list[Action]]:
-    """Improve ``rounds`` piece by piece until ``deadline`` (or ``max_passes`` passes over the day).
+    """Improve ``rounds`` piece by piece until ``deadline`` (or ``max_passes`` passes over the day, or
+    ``cpu_budget`` CPU seconds used by each worker: what ``deadline`` would give on an idle machine).
 
     Each pass cuts the day into pieces of about ``config.piece_visits`` visits (other borders at every
     pass) and gives each piece ``config.piece_iterations`` iterations of the tuned search; the
@@ -875,9 +896,13 @@ def _decomposed(
     rng = random.Random(seed)
     mp = multiprocessing.get_context("fork")
     done = 0
+    used = [0.0] * workers  # CPU seconds of each worker (the main process is worker 0)
     while max_passes is None or done < max_passes:
         if deadline - time.monotonic() < 0.5 or (should_stop is not None and should_stop()):
             break
+        if max(used) > cpu_budget - 0.5:
+            break
+        cpu0 = time.process_time()
         pieces = _pieces(ctx, feas, visits, rounds, parts, rng)
         balance = _balance(ctx, rounds, balance_weight)
         pass_seed = seed + 1000 * (done + 1)
@@ -897,35 +922,39 @@ def _decomposed(
                     pass_seed + 100 * w,
                     config.search,
                     balance,
+                    cpu_budget - used[w],
                 ),
             )
             proc.start()
             child.close()
             procs.append((proc, parent))
         new = dict(rounds)
-        new.update(
-            _solve_pieces(
-                ctx,
-                pieces[0::workers],
-                rounds,
-                deadline,
-                config.piece_iterations,
-                config.piece_patience,
-                pass_seed,
-                config.search,
-                should_stop,
-                balance,
-            )
+        mine, _ = _solve_pieces(
+            ctx,
+            pieces[0::workers],
+            rounds,
+            deadline,
+            config.piece_iterations,
+            config.piece_patience,
+            pass_seed,
+            config.search,
+            should_stop,
+            balance,
+            cpu_budget - used[0] - (time.process_time() - cpu0),
         )
+        new.update(mine)
         stopped = should_stop is not None and should_stop()
-        for proc, parent in procs:
+        for w, (proc, parent) in enumerate(procs, start=1):
             if stopped:  # the planner pressed stop: the other pieces keep their rounds
                 proc.terminate()
             else:
                 with contextlib.suppress(EOFError):
-                    new.update(parent.recv())
+                    theirs, cpu = parent.recv()
+                    new.update(theirs)
+                    used[w] += cpu
             proc.join()
         rounds = _insert_missing(ctx, visits, new)
+        used[0] += time.process_time() - cpu0
         done += 1
     return rounds
 
@@ -942,6 +971,7 @@ def solve_pyvrp(
     warm_start: WarmStart = "auto",
     should_stop: Callable[[], bool] | None = None,
     balance: float = 0.0,
+    cpu_time: bool = False,
 ) -> EngineResult:
     """Solve with PyVRP; returns each nurse's ordered actions (not yet timed or checked).
 
@@ -952,7 +982,9 @@ def solve_pyvrp(
     kind of start) and the best plan wins. Tuned days of ≥ 400 visits are searched piece by piece
     (``_decomposed``), the workers taking the pieces in turn. ``balance`` > 0 (which implies the tuned search) adds the
     workload-balance term: each minute of work beyond the fair share of a shift costs ``balance``
-    minutes of travel.
+    minutes of travel. ``cpu_time`` (benchmarks on a shared machine): on days searched piece by piece,
+    ``time_limit`` counts the CPU seconds of each worker instead of wall seconds, i.e. simulates an idle
+    machine with one core per worker.
     """
     t0 = time.perf_counter()
     tuned = (_tuned(ctx, visits) or balance > 0) and warm_start != "none"
@@ -966,7 +998,8 @@ def solve_pyvrp(
             feas,
             visits,
             start_rounds,
-            deadline=time.monotonic() + DECOMPOSE.share * left,
+            deadline=math.inf if cpu_time else time.monotonic() + DECOMPOSE.share * left,
+            cpu_budget=DECOMPOSE.share * left if cpu_time else math.inf,
             seed=seed,
             workers=max(workers, 1),
             should_stop=should_stop,

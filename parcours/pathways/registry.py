@@ -25,9 +25,10 @@ def definition(key: str, version: int | None = None) -> PathwayDefinition:
     return defs[(key, version)]
 
 
-# Version new pathways start on when it is not the latest. clb_home_immunotherapy v2 (issue 6: the
-# ``education.ready`` guard on to_s2) is staged: delete the entry to start new patients on v2.
-START_VERSIONS: dict[str, int] = {CLB_KEY: 1}
+# Version new pathways start on when it is not the latest (none today: new clb_home_immunotherapy pathways
+# start on v2, whose to_s2 also needs ``education.ready``; patients started on v1 keep v1). Tests pin a
+# version with ``monkeypatch.setitem(START_VERSIONS, key, version)``.
+START_VERSIONS: dict[str, int] = {}
 
 
 def start_definition(key: str) -> PathwayDefinition:

@@ -60,7 +60,9 @@ def _errors(exc: ValidationFailed) -> dict[str, list[str]]:
 
 def _no_store(response: HttpResponse) -> HttpResponse:
     response["Cache-Control"] = "no-store"
-    response["Referrer-Policy"] = "no-referrer"
+    # same-origin: the token in the URL never leaves the site, and the form's POST keeps its Origin header
+    # (with "no-referrer" browsers send "Origin: null" and the CSRF check refuses the answers)
+    response.headers.setdefault("Referrer-Policy", "same-origin")
     response["X-Robots-Tag"] = "noindex"
     return response
 

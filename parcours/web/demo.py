@@ -76,6 +76,10 @@ DIAGNOSES = [
     "Carcinome épidermoïde cutané",
 ]
 RELATIONSHIPS = ["Conjoint(e)", "Fille", "Fils", "Sœur", "Frère", "Voisin(e)", "Ami(e)"]
+# The demo IDEC's patients in S1 for at least this long (home ETP open from week 10) are prepared for S2 on the
+# patients' side (HAD validated, informed consent, eligibility with « souhaite être soigné(e) à domicile »); the
+# learning demo then makes some of them ready for home care and leaves the others short of it.
+PREPARED_AFTER = dt.timedelta(days=70)
 
 # Share of the active file per CLB state (more in S1 than S2/S3, as at CLB: 20 / 8 / 10 active).
 STATE_MIX = [("inclusion", 0.10), ("s1", 0.40), ("s2", 0.17), ("s3", 0.20), ("hdj", 0.04), ("ended", 0.09)]
@@ -411,7 +415,7 @@ class _Builder:
 
     def _histories(self, patients: list[Patient], plans: list[dict[str, Any]], extra_events: int) -> int:
         rng = self.rng
-        clb = registry.definition(registry.CLB_KEY)
+        clb = registry.start_definition(registry.CLB_KEY)  # the version new pathways start on (v2)
         lab = {s.id: {"fr": s.label.fr, "en": s.label.en} for s in clb.states}
         steps = {
             s.id: {"fr": s.label.fr, "en": s.label.en}
@@ -505,7 +509,15 @@ class _Builder:
                     "checklist.done",
                     {"key": registry.ADMISSION_KEY, "step": step, "label": steps[step]},
                 )
-            if reached_s2 or (target == "s1" and rng.random() < 0.4):
+            pending = target == "s1" and rng.random() < 0.4
+            prepared = (
+                target == "s1"
+                and idec.username == "idec"
+                and times[0] <= self.now - PREPARED_AFTER
+                and not reached_s2
+            )
+            validated = reached_s2 or prepared
+            if validated or pending:
                 at = t0 + dt.timedelta(days=20)
                 requests.append(
                     HadRequest(
@@ -514,13 +526,13 @@ class _Builder:
                         requested_by=onco,
                         requested_at=at,
                         motive="Poursuite de l'immunothérapie à domicile",
-                        status=HadRequestStatus.VALIDATED if reached_s2 else HadRequestStatus.REQUESTED,
-                        decided_by=had_md if reached_s2 else None,
-                        decided_at=at + dt.timedelta(days=2) if reached_s2 else None,
+                        status=HadRequestStatus.VALIDATED if validated else HadRequestStatus.REQUESTED,
+                        decided_by=had_md if validated else None,
+                        decided_at=at + dt.timedelta(days=2) if validated else None,
                     )
                 )
                 ev(p, at, onco, "had.requested", {"had": plan["had"].name})
-                if reached_s2:
+                if validated:
                     ev(p, at + dt.timedelta(days=2), had_md, "had.validated", {"had": plan["had"].name})
                     consents.append(
                         Consent(
@@ -553,7 +565,9 @@ class _Builder:
                             success_factors=["informed", "surrounded", "wants_home"],
                             risk_factors=rng.sample(
                                 ["anxious", "isolated", "recent_diagnosis"], k=rng.randint(0, 1)
-                            ),
+                            )
+                            if reached_s2
+                            else [],
                             had_covers_address=True,
                             conclusion=EligibilityConclusion.ELIGIBLE,
                         )

@@ -138,6 +138,7 @@ def test_errors_speak_the_users_language(cw: CureWorld, api_client) -> None:  # 
         HTTP_ACCEPT_LANGUAGE="en",
     )
     assert r.status_code == 409 and r.json()["error"] == "stale_edit"
+    assert r.json()["message"].startswith("The cure was changed meanwhile")
 
 
 def test_a_dose_mismatch_needs_a_confirmation(cw: CureWorld, api_client) -> None:  # type: ignore[no-untyped-def]

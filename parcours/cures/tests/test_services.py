@@ -313,3 +313,53 @@ def test_a_refused_step_is_traced_although_nothing_is_written(cw: CureWorld, clo
         _administer(cw, cure)
     denied = AuditEvent.objects.get(action="denied", object_id=str(cure.external_id))
     assert denied.detail["event"] == "administer" and "ok_missing" in denied.detail["reasons"]
+
+
+@pytest.mark.parametrize(
+    "regimen_id",
+    [
+        "pembrolizumab_200mg_q3w",
+        "atezolizumab_1200mg_q3w",
+        "durvalumab_1500mg_q4w",
+        "cemiplimab_350mg_q3w",
+        "dostarlimab_500mg_q3w_x4_then_1000mg_q6w",
+    ],
+)
+def test_the_bag_deadline_follows_each_drugs_stability_data(cw: CureWorld, regimen_id: str) -> None:
+    from parcours.treatments.regimens import load_builtin_regimens
+    from parcours.treatments.stability import stability_deadline
+
+    cure = cw.first_cure(cw.plan(regimen_id=regimen_id, cycles=1, first_number=2))
+    services.cure_labs_record(actor=cw.idec, cure=cure, items=lab_items(T0 - dt.timedelta(hours=3)))
+    services.cure_vitals_record(actor=cw.nurse, cure=cure, values={"TEMP": Decimal("36.8")}, observed_at=T0)
+    services.cure_ok_give(actor=cw.oncologist, cure=cure, kind="cycle")
+    services.cure_ok_give(actor=cw.had_physician, cure=cure, kind="day_of_cure")
+    for storage in ("refrigerated",):
+        bag = services.cure_preparation_record(
+            actor=cw.pharmacist, cure=cure, lot="S1", prepared_at=T0, storage=storage, aseptic_validated=True
+        )
+        drug = load_builtin_regimens().regimen(regimen_id).drug
+        expected = stability_deadline(
+            drug,
+            storage=storage,
+            prepared_at=T0,
+            aseptic_validated=True,
+            infusion_minutes=cure.infusion_minutes,
+        )
+        assert bag.deadline == expected.deadline and bag.latest_start == expected.latest_start
+        assert bag.deadline > T0 and bag.allowed_max_c == Decimal(8)
+
+
+def test_without_a_telemonitoring_triage_the_gate_says_so(
+    cw: CureWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from parcours.cures import gate
+    from parcours.cures.tests import conftest
+
+    monkeypatch.undo()  # the real telemonitoring status: this patient was never triaged
+    assert gate.telemonitoring_status(cw.patient)[0] is None
+    cure = cw.first_cure(cw.plan())
+    services.cure_labs_record(actor=cw.idec, cure=cure, items=lab_items(T0 - dt.timedelta(hours=3)))
+    result, hold_open, _why = services.gate_for(cure, "cycle")
+    assert [c.id for c in result.unmet] == ["triage_hold"] and not hold_open
+    assert conftest.T0 == T0

@@ -99,11 +99,11 @@ def test_the_queue_and_booking_need_coordinator_permissions(
 def test_availability_and_indicators_over_the_api(ft: Ft, api_client: Callable[[User], Client]) -> None:
     slot(ft.ct, ft.day, 10, pathway="lung")
     coord = api_client(ft.coordinator)
-    rows = coord.get(
+    data = coord.get(
         "/api/v1/fasttrack/availability", {"first_day": NOW.date().isoformat(), "weeks": 1}
     ).json()
-    ct = next(r for r in rows if r["kind"] == "ct")
-    assert next(d for d in ct["days"] if d["day"] == ft.day.isoformat())["sanctuarised"] == 1
+    ct = next(r for r in data["resources"] if r["kind"] == "ct")
+    assert ct["sanctuarised"][data["days"].index(ft.day.isoformat())] == 1 and sum(ct["free"]) == 0
     assert (
         coord.get("/api/v1/fasttrack/availability", {"first_day": "2026-03-02", "weeks": 9}).status_code
         == 422

@@ -73,7 +73,7 @@ def clock() -> Iterator[Any]:
 @pytest.fixture
 def in_s1(world: Any, clock: Any, monkeypatch: pytest.MonkeyPatch) -> PatientPathway:
     """The world patient on clb_home_immunotherapy v2 (education guard), in S1 since T0."""
-    monkeypatch.setitem(registry.START_VERSIONS, CLB, 2)
+    monkeypatch.setitem(registry.START_VERSIONS, CLB, 2)  # the current start version, pinned for these tests
     pathway_services.pathway_start(actor=world.idec, patient=world.patient, definition_key=CLB)
     ready_for_s1(world)
     return pathway_services.pathway_transition(

@@ -5,7 +5,16 @@ from __future__ import annotations
 import pytest
 
 from parcours.learning import demo, selectors
-from parcours.learning.models import Enrolment, ModuleProgress, ProfessionalQualification, TrainingRecord
+from parcours.learning.models import (
+    Enrolment,
+    ModuleProgress,
+    ProfessionalQualification,
+    ReadinessAssessment,
+    TrainingRecord,
+)
+from parcours.pathways import registry
+from parcours.pathways import selectors as pathway_selectors
+from parcours.pathways.models import PatientPathway
 from parcours.web import demo as base_demo
 
 pytestmark = pytest.mark.django_db
@@ -27,3 +36,26 @@ def test_demo_adds_programme_progress_and_training_records(monkeypatch: pytest.M
     assert ProfessionalQualification.objects.filter(valid_until__lt=selectors.clock.today()).exists()
     assert selectors.indicators().virtual_classes_per_year
     assert messages
+
+    # S1 patients on v2 (the start version): some ready for home care — S1→S2 allowed —, others refused by the
+    # readiness guard only, with the unmet readiness criteria recorded for the education page.
+    to_s2: dict[str, list[PatientPathway]] = {"allowed": [], "education_ready": []}
+    for pathway in PatientPathway.objects.filter(
+        definition_key=registry.CLB_KEY, state="s1", ended_at__isnull=True
+    ).select_related("patient"):
+        assert pathway.definition_version == 2
+        view = next(
+            v
+            for v in pathway_selectors.pathway_views(patient=pathway.patient, now=selectors.clock.now())
+            if v.pathway.pk == pathway.pk
+        )
+        check = next(c for c, _guards in view.checks if c.transition.id == "to_s2")
+        if check.allowed:
+            to_s2["allowed"].append(pathway)
+        elif [u.id for u in check.unmet] == ["education_ready"]:
+            to_s2["education_ready"].append(pathway)
+    assert to_s2["allowed"] and to_s2["education_ready"], to_s2
+    for pathway in to_s2["allowed"] + to_s2["education_ready"]:
+        assert pathway.patient.care_team.filter(user__username="idec").exists()  # the README's IDEC
+    blocked = ReadinessAssessment.objects.get(patient=to_s2["education_ready"][0].patient)
+    assert not blocked.ready and any(not c["met"] for c in blocked.criteria)

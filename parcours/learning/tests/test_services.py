@@ -18,6 +18,7 @@ from parcours.learning.models import (
     TrainingRecord,
 )
 from parcours.learning.tests.conftest import CLB, T0, correct_answers, had_ready, wrong_answers
+from parcours.pathways import registry
 from parcours.pathways import services as pathway_services
 from parcours.patients.models import CareTeamMembership, TimelineEvent
 from parcours.testing.factories import UserFactory
@@ -225,9 +226,11 @@ def test_readiness_guard_blocks_then_allows_s1_to_s2(world, enrolment, clock) ->
     assert pathway.state == "s2"
 
 
-def test_v1_pathways_are_not_affected_by_the_education_guard(world, clock) -> None:
+def test_v1_pathways_are_not_affected_by_the_education_guard(world, clock, monkeypatch) -> None:
     from parcours.learning.tests.conftest import ready_for_s1
 
+    # a pathway started when v1 was current (new pathways start on v2) keeps v1 and its guards
+    monkeypatch.setitem(registry.START_VERSIONS, CLB, 1)
     pathway_services.pathway_start(actor=world.idec, patient=world.patient, definition_key=CLB)
     ready_for_s1(world)
     pathway_services.pathway_transition(

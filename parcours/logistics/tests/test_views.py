@@ -34,6 +34,10 @@ def test_the_planner_runs_a_plan_and_sees_routes_map_and_timelines(
     assert "<svg" in html and "polyline" in html
     assert "gantt-bar" in html
     assert "Anne Un" in html and "PUI Test" in html
+    # workload balance: each nurse's working time and the day's range (plan JSON "work_min")
+    assert "temps de travail par tournée" in html
+    works = [r["work_min"] for r in PlanRun.objects.get().plan["routes"]]
+    assert f"{round(min(works))}–{round(max(works))} min" in html
 
 
 def test_bad_time_limit_in_the_form_is_explained_and_nothing_is_queued(day) -> None:

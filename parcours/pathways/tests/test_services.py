@@ -1,4 +1,7 @@
-"""Pathway services: start, guarded transitions (every unmet condition listed), timers, checklist."""
+"""Pathway services: start, guarded transitions (every unmet condition listed), timers, checklist.
+
+New pathways start on clb_home_immunotherapy v2: S1→S2 also needs readiness for home care (``education_ready``),
+recorded through the learning services by ``parcours.testing.readiness.make_ready_for_home``."""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ import datetime as dt
 
 import pytest
 import time_machine
+from django.utils import timezone
 
 from parcours.audit.models import AuditEvent
 from parcours.core.errors import Conflict, Forbidden, NotFound, StaleEdit, TransitionRefused, ValidationFailed
@@ -13,6 +17,7 @@ from parcours.pathways import registry, services
 from parcours.pathways.models import ChecklistCompletion, PathwayTransitionLog, PatientPathway
 from parcours.patients import services as patient_services
 from parcours.patients.models import TimelineEvent
+from parcours.testing.readiness import HOME_ETP_OPENS_AFTER, make_ready_for_home
 
 pytestmark = pytest.mark.django_db
 
@@ -37,6 +42,7 @@ def ready_for_s1(world) -> None:
 
 
 def ready_for_s2(world) -> None:
+    """Every to_s2 guard: HAD validated, informed consent, eligibility assessed, ready for home care."""
     req = patient_services.had_request_create(
         actor=world.oncologist, patient=world.patient, had=world.had, motive="Immunothérapie à domicile"
     )
@@ -47,10 +53,11 @@ def ready_for_s2(world) -> None:
     patient_services.eligibility_assess(
         actor=world.idec,
         patient=world.patient,
-        success_factors=["morale"],
+        success_factors=["wants_home", "morale"],
         risk_factors=[],
         conclusion="eligible",
     )
+    make_ready_for_home(world.patient, world.idec, eligibility=False)
 
 
 def move(
@@ -68,9 +75,11 @@ def move(
 
 @pytest.fixture
 def in_s1(world) -> PatientPathway:
-    start(world)
-    ready_for_s1(world)
-    return move(world, "start_s1")
+    """In S1 since 9 weeks: the home ETP modules (week 10) are open, so readiness can be recorded."""
+    with time_machine.travel(timezone.now() - HOME_ETP_OPENS_AFTER, tick=False):
+        start(world)
+        ready_for_s1(world)
+        return move(world, "start_s1")
 
 
 # --------------------------------------------------------------------------------------------- start
@@ -79,7 +88,7 @@ def in_s1(world) -> PatientPathway:
 def test_start_puts_the_patient_in_inclusion_and_records_it(world) -> None:
     pathway = start(world)
     assert pathway.state == "inclusion"
-    assert pathway.definition_version == 1
+    assert pathway.definition_version == 2  # new pathways start on the latest version
     assert pathway.version == 1
     assert TimelineEvent.objects.filter(patient=world.patient, kind="pathway.started").count() == 1
     assert AuditEvent.objects.filter(
@@ -145,7 +154,12 @@ def test_to_s2_is_refused_with_every_unmet_guard_and_nothing_changes(world, in_s
     with pytest.raises(TransitionRefused) as exc:
         move(world, "to_s2")
 
-    assert [u.id for u in exc.value.unmet] == ["had_validated", "consent_informed", "eligibility_assessed"]
+    assert [u.id for u in exc.value.unmet] == [
+        "had_validated",
+        "consent_informed",
+        "eligibility_assessed",
+        "education_ready",
+    ]
     assert all(u.label for u in exc.value.unmet)
     assert "conditions non remplies" in exc.value.message
     assert exc.value.unmet[1].label == "Consentement éclairé du patient recueilli"
@@ -158,7 +172,12 @@ def test_to_s2_is_refused_with_every_unmet_guard_and_nothing_changes(world, in_s
     assert PathwayTransitionLog.objects.count() == transitions_before
     assert TimelineEvent.objects.filter(kind="pathway.transition").count() == timeline_before
     denied = AuditEvent.objects.get(action="denied", object_type="pathway")
-    assert denied.detail["unmet"] == ["had_validated", "consent_informed", "eligibility_assessed"]
+    assert denied.detail["unmet"] == [
+        "had_validated",
+        "consent_informed",
+        "eligibility_assessed",
+        "education_ready",
+    ]
 
 
 def test_withdrawn_consent_blocks_to_s2_again(world, in_s1) -> None:
@@ -231,10 +250,11 @@ def test_transition_not_from_this_state_is_refused(world, in_s1) -> None:
 
 
 def test_s2_to_s3_needs_150_days_in_s2(world) -> None:
-    with time_machine.travel(T0, tick=False) as traveller:
+    with time_machine.travel(T0 - HOME_ETP_OPENS_AFTER, tick=False) as traveller:
         start(world)
         ready_for_s1(world)
         move(world, "start_s1")
+        traveller.move_to(T0)
         ready_for_s2(world)
         entered_s2 = move(world, "to_s2").state_entered_at
         world.patient.gp = world.oncologist  # any named doctor satisfies gp_named here
@@ -253,10 +273,11 @@ def test_s2_to_s3_needs_150_days_in_s2(world) -> None:
 
 
 def test_s2_to_s3_lists_both_unmet_guards(world) -> None:
-    with time_machine.travel(T0, tick=False):
+    with time_machine.travel(T0 - HOME_ETP_OPENS_AFTER, tick=False) as traveller:
         start(world)
         ready_for_s1(world)
         move(world, "start_s1")
+        traveller.move_to(T0)
         ready_for_s2(world)
         move(world, "to_s2")
         with pytest.raises(TransitionRefused) as exc:

@@ -6,14 +6,18 @@ import html
 import json
 
 import pytest
+import time_machine
 from django.test import Client
+from django.utils import timezone
 
 from parcours.audit.models import AuditEvent
 from parcours.pathways import registry
 from parcours.pathways import services as pathway_services
 from parcours.pathways.models import PatientPathway
+from parcours.patients import services as patient_services
 from parcours.patients.models import Patient
 from parcours.testing.factories import PASSWORD
+from parcours.testing.readiness import HOME_ETP_OPENS_AFTER, make_ready_for_home
 
 pytestmark = pytest.mark.django_db
 
@@ -122,19 +126,21 @@ def test_create_form_is_404_for_a_role_that_cannot_create(world, web_client) -> 
 
 @pytest.fixture
 def in_s1(world) -> PatientPathway:
-    pathway_services.pathway_start(actor=world.idec, patient=world.patient, definition_key=CLB)
-    pathway_services.checklist_set(
-        actor=world.idec,
-        patient=world.patient,
-        definition_key=registry.ADMISSION_KEY,
-        step_id="eligibility_identified",
-        done=True,
-    )
-    world.patient.referring_oncologist = world.oncologist
-    world.patient.save()
-    return pathway_services.pathway_transition(
-        actor=world.idec, patient=world.patient, definition_key=CLB, transition_id="start_s1"
-    )
+    """A new pathway (v2), in S1 since 9 weeks: the home ETP modules are open, readiness can be recorded."""
+    with time_machine.travel(timezone.now() - HOME_ETP_OPENS_AFTER, tick=False):
+        pathway_services.pathway_start(actor=world.idec, patient=world.patient, definition_key=CLB)
+        pathway_services.checklist_set(
+            actor=world.idec,
+            patient=world.patient,
+            definition_key=registry.ADMISSION_KEY,
+            step_id="eligibility_identified",
+            done=True,
+        )
+        world.patient.referring_oncologist = world.oncologist
+        world.patient.save()
+        return pathway_services.pathway_transition(
+            actor=world.idec, patient=world.patient, definition_key=CLB, transition_id="start_s1"
+        )
 
 
 def test_refused_transition_redirects_and_the_page_lists_the_unmet_conditions_in_french(
@@ -148,10 +154,42 @@ def test_refused_transition_redirects_and_the_page_lists_the_unmet_conditions_in
 
     page = text(client.get(response["Location"]))
     assert "conditions non remplies — Faisabilité HAD validée par un médecin d'HAD ; " in page
-    for label in ("Consentement éclairé du patient recueilli", "Éligibilité à l'HAD évaluée"):
+    for label in (
+        "Consentement éclairé du patient recueilli",
+        "Éligibilité à l'HAD évaluée",
+        "Prêt(e) pour le domicile : évaluation du domicile et éducation thérapeutique acquises",
+    ):
         assert label in page
     in_s1.refresh_from_db()
     assert in_s1.state == "s1"
+
+
+def test_to_s2_from_the_page_waits_for_readiness_for_home(world, web_client, in_s1) -> None:
+    assert in_s1.definition_version == 2
+    req = patient_services.had_request_create(
+        actor=world.oncologist, patient=world.patient, had=world.had, motive="HAD"
+    )
+    patient_services.had_request_decide(
+        actor=world.had_physician, patient=world.patient, request_id=str(req.external_id), validate=True
+    )
+    patient_services.consent_record(actor=world.idec, patient=world.patient, kind="had_informed", given=True)
+    make_ready_for_home(world.patient, world.idec, education=False)  # ETP not done yet
+    client = web_client(world.idec)
+    url = f"/patients/{world.patient.external_id}/parcours/{CLB}/transition/to_s2/"
+
+    page = text(client.get(client.post(url, {"version": in_s1.version})["Location"]))
+    assert (
+        "conditions non remplies — Prêt(e) pour le domicile : évaluation du domicile et éducation "
+        "thérapeutique acquises" in page
+    )
+    in_s1.refresh_from_db()
+    assert in_s1.state == "s1"
+
+    make_ready_for_home(world.patient, world.idec, eligibility=False, home=False)
+    response = client.post(url, {"version": in_s1.version})
+    assert "Parcours mis à jour." in text(client.get(response["Location"]))
+    in_s1.refresh_from_db()
+    assert in_s1.state == "s2"
 
 
 def test_transition_with_reason_from_the_page_moves_the_pathway(world, web_client, in_s1) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +18,21 @@ from parcours.fasttrack.models import Booking, DayTemplate, Referral, Resource, 
 from parcours.notifications.models import Notification
 
 PASSWORD = "un-mot-de-passe-solide"
+AXE = Path(__file__).resolve().parents[3] / "web" / "tests" / "e2e" / "vendor" / "axe.min.js"
+
+
+def _violations(page: Any) -> list[str]:
+    """Serious or critical WCAG 2.1 AA violations found by axe-core (as the web app's accessibility test)."""
+    page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
+    result = page.evaluate(
+        # ``.messages`` is excluded: base.html puts role="status" on its <ul>, which axe reports as "listitem"
+        # (reported to the lead; base.html is not this app's).
+        """async () => await axe.run({exclude: [['.messages']]}, {runOnly: {type: 'tag',
+             values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})"""
+    )
+    return [f"{v['id']}: {v['help']}" for v in result["violations"] if v["impact"] in {"serious", "critical"}]
+
+
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
@@ -86,6 +102,7 @@ def test_gp_refers_and_coordinator_books_a_diagnostic_day(
     page.goto(f"{base}/orientation/")
     page.get_by_role("link", name="Pancréas et voies biliaires").click()
     assert "48 heures ouvrées" in page.locator("main").inner_text()
+    found = {"form": _violations(page)}
     page.get_by_label("Votre nom").fill("Dr Anne Généraliste")
     page.get_by_label("Votre courriel (messagerie sécurisée de préférence)").fill(
         "dr.generaliste@medecin.mssante.fr"
@@ -129,6 +146,7 @@ def test_gp_refers_and_coordinator_books_a_diagnostic_day(
     page.get_by_label("Mot de passe").fill(PASSWORD)
     page.get_by_role("button", name="Se connecter").click()
     page.goto(f"{base}/parcours-rapide/")
+    found["queue"] = _violations(page)
     page.get_by_role("link", name="LEFÈVRE Paul").click()
     page.get_by_role("button", name="Accepter dans le parcours").click()
     assert "Demande acceptée" in page.locator(".messages").inner_text()
@@ -137,6 +155,11 @@ def test_gp_refers_and_coordinator_books_a_diagnostic_day(
     page.get_by_role("button", name="Réserver la journée diagnostique").click()
     assert "Journée diagnostique réservée" in page.locator(".messages").inner_text()
     assert page.locator("#day tbody tr").count() == 4
+    found["referral"] = _violations(page)
+    for name, path in (("availability", "disponibilites/"), ("rcp", "rcp/"), ("indicators", "indicateurs/")):
+        page.goto(f"{base}/parcours-rapide/{path}")
+        found[name] = _violations(page)
+    assert not any(found.values()), found
     page.screenshot(path="var/e2e-fasttrack-day.png", full_page=True)
     context.close()
 

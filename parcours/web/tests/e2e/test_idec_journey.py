@@ -1,4 +1,8 @@
-"""IDEC journey: log in, open a patient, try S1→S2 (refused with reasons), complete the guards, succeed."""
+"""IDEC journey: log in, open a patient, try S1→S2 (refused with reasons), complete the guards, succeed.
+
+The patient is on clb_home_immunotherapy v2 (the version new pathways start on): S1→S2 also needs readiness for
+home care. Her ETP and the IDEL's home assessment were recorded during S1 (through the learning services); the
+IDEC's eligibility assessment (« souhaite être soigné(e) à domicile ») completes it."""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from django.utils import timezone
 from parcours.accounts.models import Organisation, Role, User
 from parcours.pathways.models import ChecklistCompletion, PatientPathway
 from parcours.patients.models import CareTeamMembership, HadRequest, Patient
+from parcours.testing.readiness import make_ready_for_home
 
 PASSWORD = "un-mot-de-passe-solide"
 
@@ -51,7 +56,7 @@ def s1_patient(transactional_db: Any) -> dict[str, Any]:
     PatientPathway.objects.create(
         patient=patient,
         definition_key="clb_home_immunotherapy",
-        definition_version=1,
+        definition_version=2,
         state="s1",
         state_entered_at=now - dt.timedelta(days=170),
         started_at=now - dt.timedelta(days=180),
@@ -66,6 +71,7 @@ def s1_patient(transactional_db: Any) -> dict[str, Any]:
     HadRequest.objects.create(
         patient=patient, had=had, requested_by=onco, requested_at=now, motive="Poursuite à domicile"
     )
+    make_ready_for_home(patient, idec, eligibility=False)  # ETP passed and home assessed during S1
     return {"patient": patient}
 
 
@@ -92,7 +98,12 @@ def test_idec_moves_patient_from_s1_to_s2_once_guards_are_met(
     transition.get_by_role("button").click()
     alert = page.locator(".messages .error")
     assert "conditions non remplies" in alert.inner_text()
-    for missing in ("Faisabilité HAD validée", "Consentement éclairé", "Éligibilité à l'HAD évaluée"):
+    for missing in (
+        "Faisabilité HAD validée",
+        "Consentement éclairé",
+        "Éligibilité à l'HAD évaluée",
+        "Prêt(e) pour le domicile",  # readiness reads the eligibility: she must wish home care
+    ):
         assert missing in alert.inner_text()
     assert "Séquence 1" in page.get_by_test_id("pathway-state-clb_home_immunotherapy").inner_text()
 
@@ -104,6 +115,7 @@ def test_idec_moves_patient_from_s1_to_s2_once_guards_are_met(
     assert "Consentement enregistré" in page.locator(".messages").inner_text()
     page.get_by_role("link", name="Évaluer l'éligibilité").click()
     page.get_by_label("Entouré(e) (aidant)").check()
+    page.get_by_label("Souhaite être soigné(e) à domicile").check()
     page.get_by_label("Logement adapté (place, accès équipes et livraisons)").check()
     page.get_by_role("combobox", name="Conclusion").select_option("eligible")
     page.get_by_role("button", name="Enregistrer l'évaluation").click()
