@@ -9,6 +9,7 @@ import datetime as dt
 import importlib
 from typing import Literal
 
+from django.conf import settings
 from django.utils import timezone
 
 from parcours.accounts.enums import OrganisationKind
@@ -90,16 +91,18 @@ def ok_inputs(*, patient: Patient, planned_start: dt.datetime) -> tuple[OkInputs
     return inputs, hold_open, hold_reason
 
 
-def qualified_for_administration(user: User) -> bool | None:
-    """True/False when the learning app can tell; None when it offers no qualification check."""
+def qualified_for_administration(user: User, on: dt.date) -> tuple[bool, str] | None:
+    """``(ok, reason)`` from the training registry (``learning.selectors.qualification_check``), or None when
+    the check is not required (setting ``PARCOURS_CURES_REQUIRE_QUALIFICATION``, off by default until every
+    demo and production nurse has her training records) or not available."""
+    if not getattr(settings, "PARCOURS_CURES_REQUIRE_QUALIFICATION", False):
+        return None
     try:
         selectors = importlib.import_module("parcours.learning.selectors")
     except ImportError:
         return None
-    check = getattr(selectors, "is_qualified", None)
+    check = getattr(selectors, "qualification_check", None)
     if check is None:
         return None
-    try:
-        return bool(check(user=user, skill="immunotherapy_administration"))
-    except TypeError:
-        return None
+    ok, reason = check(user=user, act="immunotherapy_administration", on=on)
+    return bool(ok), str(reason)

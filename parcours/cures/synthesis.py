@@ -170,7 +170,6 @@ def _recipients(patient: Patient, admins: list[Administration]) -> list[tuple[st
     return out
 
 
-@transaction.atomic
 def _deliver(doc: _Doc, content: bytes, date: dt.date, run: SynthesisRun | None, actor: User | None) -> int:
     patient = doc.patient
     synthesis, _created = Synthesis.objects.update_or_create(
@@ -267,14 +266,15 @@ def synthesis_run_execute(
                     pending.extend((d, pool.submit(pdf.html_to_pdf, d.html)) for d in docs)
                 keep = batch if pool is not None and i + batch < len(ids) else 0
                 while len(pending) > keep:
-                    doc, result = pending.pop(0)
-                    content = result if isinstance(result, bytes) else result.result()
-                    sent += _deliver(doc, content, run.date, run, run.requested_by)
-                    done += 1
-                    if done % 25 == 0 or done == len(ids):
+                    with transaction.atomic():  # one commit per slice of 25 patients, not per patient
+                        for _ in range(min(25, len(pending) - keep)):
+                            doc, result = pending.pop(0)
+                            content = result if isinstance(result, bytes) else result.result()
+                            sent += _deliver(doc, content, run.date, run, run.requested_by)
+                            done += 1
                         SynthesisRun.objects.filter(pk=run.pk).update(done=done, sent=sent)
-                        if progress is not None:
-                            progress(done, len(ids))
+                    if progress is not None:
+                        progress(done, len(ids))
     except Exception as exc:
         SynthesisRun.objects.filter(pk=run.pk).update(
             status="failed", finished_at=clock.now(), error=str(exc)[:2000]
@@ -290,5 +290,7 @@ def synthesis_for_patient(*, actor: User | None, patient: Patient, date: dt.date
     docs = _documents([patient.pk], date)
     if not docs or not docs[0].admins:
         return None
-    _deliver(docs[0], pdf.html_to_pdf(docs[0].html), date, None, actor)
+    content = pdf.html_to_pdf(docs[0].html)
+    with transaction.atomic():
+        _deliver(docs[0], content, date, None, actor)
     return Synthesis.objects.get(patient=patient, date=date)

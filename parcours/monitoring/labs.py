@@ -55,15 +55,24 @@ class GradeRule:
     of: Reference
     ctcae: str
 
-    def holds(self, value: Decimal, *, uln: Decimal | None = None, lln: Decimal | None = None) -> bool:
+    def bound(self, *, uln: Decimal | None = None, lln: Decimal | None = None) -> Decimal:
+        """The value this rule compares with: the threshold, or the threshold times the ULN or LLN."""
         if self.of == "absolute":
-            bound = self.threshold
-        else:
-            reference = uln if self.of == "uln" else lln
-            if reference is None:
-                raise ValueError(f"rule {self.op} {self.threshold} × {self.of.upper()} needs the {self.of}")
-            bound = self.threshold * reference
-        return OPERATORS[self.op](value, bound)
+            return self.threshold
+        reference = uln if self.of == "uln" else lln
+        if reference is None:
+            raise ValueError(f"rule {self.op} {self.threshold} × {self.of.upper()} needs the {self.of}")
+        return self.threshold * reference
+
+    def holds(self, value: Decimal, *, uln: Decimal | None = None, lln: Decimal | None = None) -> bool:
+        return OPERATORS[self.op](value, self.bound(uln=uln, lln=lln))
+
+
+# lab code -> (ULN, LLN) -> ((grade, comparison, bound), ...) highest grade first
+_BOUNDS: dict[
+    str,
+    dict[tuple[Decimal | None, Decimal | None], tuple[tuple[int, Callable[[Any, Any], bool], Decimal], ...]],
+] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,9 +95,19 @@ class LabDef:
             uln is None or value <= uln or "uln" not in self.requires
         ):
             return 0
-        for rule in self._by_grade:  # highest grade first: the first rule that holds gives the grade
-            if rule.holds(value, uln=uln, lln=lln):
-                return rule.grade
+        key = (uln, lln)
+        bounds = _BOUNDS.get(self.code, {}).get(key)
+        if bounds is None:  # the same reference limits repeat: compute each rule's bound once per limits
+            bounds = tuple(
+                (rule.grade, OPERATORS[rule.op], rule.bound(uln=uln, lln=lln)) for rule in self._by_grade
+            )
+            table = _BOUNDS.setdefault(self.code, {})
+            if len(table) >= 1024:
+                table.clear()
+            table[key] = bounds
+        for grade, test, bound in bounds:  # highest grade first: the first rule that holds gives the grade
+            if test(value, bound):
+                return grade
         return 0
 
 

@@ -13,20 +13,23 @@ Mapping:
   by the same amount;
 * skills → routing profiles: in the profile of a skill set, visits that need other skills are unreachable
   (huge distance and duration);
-* max_visits / capacity → load dimensions (visit counter, demand). Plain visits count for the whole round
-  exactly; bags, being shipments, only count while carried, so the exact route totals are enforced
-  afterwards by the repair step (see solver.py).
+* max_visits → exact, through the distance: every edge entering a visit is ``count_unit`` longer and a
+  nurse's ``max_distance`` allows ``max_visits`` of them (a load dimension would count a bag, a shipment,
+  only while it is carried); capacity → a load dimension (bags only while carried: the exact route
+  totals are enforced afterwards by the repair step, see solver.py);
+* workload balance (optional) → PyVRP's overtime beyond the day's fair share of each shift.
 
 Times are scaled to integers (seconds, or tenths for DIMACS-rounded Euclidean instances), rounding
 durations up and latest times down so that every PyVRP-feasible route is feasible with exact times.
 
 Search. Small plain days (< 200 visits, no bag: e.g. the Solomon benchmark) use PyVRP's ``solve`` with its
-defaults. Days with bags or of ≥ 200 visits use a *tuned* iterated local search (``_run_tuned``): our own
+defaults. Days with bags or of ≥ 200 visits (or with a balance term) use a *tuned* iterated local search
+(``_run_tuned``): our own
 granular neighbourhood (``neighbourhood``: skills- and pharmacy-aware), penalties scaled to our units, a
 larger prize, a short late-acceptance history and small perturbations, started from the greedy plan
-improved by an exhaustive local search whose visits are then made *required*. With ≥ 2 workers and
-≥ 400 visits the day is first cut into angular sectors searched in parallel (three passes, the sectors
-turned between passes), then the whole day is searched by parallel searches with different neighbourhoods.
+improved by an exhaustive local search whose visits are then made *required*. Days of ≥ 400 visits are
+searched piece by piece (``_decomposed``: pieces of ~110 visits with new random borders at every pass,
+the worker processes taking the pieces in turn; see docs/adr/0011-route-optimiser-pieces-and-balance.md).
 """
 
 from __future__ import annotations

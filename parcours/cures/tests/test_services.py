@@ -363,3 +363,15 @@ def test_without_a_telemonitoring_triage_the_gate_says_so(
     result, hold_open, _why = services.gate_for(cure, "cycle")
     assert [c.id for c in result.unmet] == ["triage_hold"] and not hold_open
     assert conftest.T0 == T0
+
+
+def test_an_unqualified_nurse_is_refused_when_the_qualification_is_required(
+    cw: CureWorld, clock, settings
+) -> None:  # type: ignore[no-untyped-def]
+    cure = run_to_delivered(cw, cw.first_cure(cw.plan()), clock)
+    settings.PARCOURS_CURES_REQUIRE_QUALIFICATION = True
+    clock.shift(dt.timedelta(minutes=60))
+    with pytest.raises(Forbidden) as exc:
+        _administer(cw, cure)
+    assert "Formation" in exc.value.message
+    assert AuditEvent.objects.filter(action="denied", detail__reason="not_qualified").exists()

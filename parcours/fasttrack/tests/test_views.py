@@ -245,3 +245,10 @@ def test_the_acknowledgement_token_cannot_be_forged(client: Client) -> None:
         reverse("fasttrack:referral_sent", args=["pancreas"]), {"r": signing.dumps("x", salt="other")}
     )
     assert page.status_code == 200 and "Référence" not in page.content.decode()
+
+
+def test_the_public_form_speaks_english_when_asked(client: Client) -> None:
+    client.cookies["django_language"] = "en"
+    page = client.get(reverse("fasttrack:referral_form", args=["lung"]), HTTP_ACCEPT_LANGUAGE="en")
+    text = page.content.decode()
+    assert "Send the referral" in text and "within 48 working hours" in text

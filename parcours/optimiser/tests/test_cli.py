@@ -161,3 +161,16 @@ def test_lead_cli_module_registers_plan_and_plan_check() -> None:
     ns = parser.parse_args(["plan-check", "i.json", "p.json"])
     assert ns.func is cli.run_check
     assert parser.parse_args(["plan", "i.json", "--time-limit", "5"]).time_limit == 5.0
+
+
+def test_plan_balance_option_shares_the_work_and_the_plan_reports_it(tmp_path: Path) -> None:
+    from parcours.optimiser.tests.test_pieces_and_balance import _split_instance
+
+    inst = write(tmp_path, "inst.json", _split_instance())
+    out = run("plan", inst, "--time-limit", "1", "--balance", "0.5")
+    assert out.returncode == 0, out.stderr
+    plan = json.loads(out.stdout)
+    assert len(plan["routes"]) == 2
+    assert plan["workload"]["visits"] == {"min": 2, "max": 2}
+    assert all(r["work_min"] > 0 for r in plan["routes"])
+    assert run("plan-check", inst, write(tmp_path, "plan.json", out.stdout)).returncode == 0

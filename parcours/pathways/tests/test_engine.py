@@ -239,7 +239,7 @@ def test_both_shipped_definitions_parse_and_cite_their_source() -> None:
     for defn in defs.values():
         assert defn.source.strip()
         assert defn.name.fr and defn.name.en
-    # v2 adds the education guard of issue 6 (new pathways still start on v1: registry.START_VERSIONS)
+    # v2 adds the education guard of issue 6 (new pathways start on v2; patients on v1 keep v1)
     assert latest_builtin_definitions()["clb_home_immunotherapy"].version == 2
 
 
