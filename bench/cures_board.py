@@ -13,7 +13,7 @@ import argparse
 import statistics
 import time
 
-from cures_common import build, rebuild, setup
+from cures_common import build, existing_users, rebuild, setup
 
 
 def main() -> int:
@@ -33,13 +33,16 @@ def main() -> int:
 
     from parcours.cures.models import Cure
 
-    rebuild()
-    t0 = time.perf_counter()
-    world = build(per_day=args.per_day, professionals=args.professionals)
-    print(
-        f"built in {time.perf_counter() - t0:.0f} s: {world['patients']} patients, {Cure.objects.count()} cures"
-    )
-    users = world["users"]
+    if args.reuse:
+        users = existing_users()
+    else:
+        rebuild()
+        t0 = time.perf_counter()
+        world = build(per_day=args.per_day, professionals=args.professionals)
+        print(
+            f"built in {time.perf_counter() - t0:.0f} s: {world['patients']} patients, {Cure.objects.count()} cures"
+        )
+        users = world["users"]
     rows = []
     for label, user in (
         ("IDEC of the HAD (whole HAD)", users["idec"][0]),

@@ -154,7 +154,7 @@ def build(
                 if day < today:
                     status = "closed"
                 elif day == today:
-                    status = "administered" if administered_today else statuses[i % len(statuses)]
+                    status = "administered" if administered_today else statuses[(i // 21) % len(statuses)]
                 else:
                     status = "planned"
                 cures.append(

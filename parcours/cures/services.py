@@ -1049,9 +1049,18 @@ def cure_administer(
     _require(actor, "cure.administer")
     cure = _lock(cure, expected_version)
     _same_patient(cure, patient, actor)
-    if gate.qualified_for_administration(actor) is False:
-        raise Forbidden(
-            _("Formation à l'administration d'immunothérapie non validée : administration refusée.")
+    qualified = gate.qualified_for_administration(actor, timezone.localdate(clock.now()))
+    if qualified is not None and not qualified[0]:
+        raise _refused(
+            Forbidden(
+                _("Formation à l'administration d'immunothérapie non validée : administration refusée.")
+                + " "
+                + qualified[1]
+            ),
+            actor=actor,
+            object_id=str(cure.external_id),
+            patient_id=cure.patient_id,
+            detail={"reason": "not_qualified"},
         )
     now = clock.now()
     errors: dict[str, list[str]] = {}

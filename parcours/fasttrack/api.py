@@ -14,6 +14,7 @@ import uuid
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 
 from parcours.accounts.models import User
@@ -35,7 +36,7 @@ def _user(request: HttpRequest) -> User:
 
 def _require(user: User, perm: str) -> None:
     if not has_perm(user, perm):
-        raise Forbidden(f"Votre rôle ne permet pas cette action ({perm}).")
+        raise Forbidden(_("Votre rôle ne permet pas cette action (%(perm)s).") % {"perm": perm})
 
 
 class DocumentIn(Schema):
@@ -113,7 +114,8 @@ def referral_create(request: HttpRequest, payload: ReferralIn) -> Any:
             content = base64.b64decode(doc.content_base64, validate=True)
         except (binascii.Error, ValueError) as exc:
             raise ValidationFailed(
-                "Document illisible.", field_errors={f"documents[{i}].content_base64": ["base64 invalide."]}
+                _("Document illisible."),
+                field_errors={f"documents[{i}].content_base64": [_("base64 invalide.")]},
             ) from exc
         uploads.append(services.Upload(doc.filename, content))
     data = payload.dict(exclude={"documents"})
@@ -165,7 +167,7 @@ def slot_book(request: HttpRequest, slot_id: uuid.UUID, payload: BookIn) -> Any:
     referral = Referral.objects.filter(external_id=payload.referral).first()
     slot = Slot.objects.filter(external_id=slot_id).only("pk").first()
     if referral is None or slot is None:
-        raise NotFound("Demande ou créneau introuvable.")
+        raise NotFound(_("Demande ou créneau introuvable."))
     booking = services.slot_book(actor=user, slot_id=slot.pk, referral=referral)
     return Status(
         201,
@@ -201,7 +203,7 @@ def availability(request: HttpRequest, first_day: dt.date, weeks: int = 8, kind:
     user = _user(request)
     _require(user, "slots.manage")
     if not 1 <= weeks <= 8:
-        raise ValidationFailed("De 1 à 8 semaines.", field_errors={"weeks": ["De 1 à 8."]})
+        raise ValidationFailed(_("De 1 à 8 semaines."), field_errors={"weeks": [_("De 1 à 8.")]})
     view = selectors.availability(first_day=first_day, weeks=weeks, kind=kind)
     return AvailabilityOut(
         first_day=first_day,

@@ -11,6 +11,7 @@ from typing import Any
 from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from parcours.accounts.models import User
 from parcours.audit.services import audit_record
@@ -68,7 +69,7 @@ def referral_for(*, user: User, referral_id: uuid.UUID | str) -> Referral:
         .first()
     )
     if referral is None:
-        raise NotFound("Demande introuvable.")
+        raise NotFound(_("Demande introuvable."))
     audit_record(
         actor=user,
         action="read",
@@ -231,10 +232,10 @@ def rcp_cases(*, statuses: tuple[str, ...] = (RcpStatus.TO_PRESENT, RcpStatus.DE
             RcpRow(
                 c,
                 [
-                    ("Anatomopathologie définitive", bool(c.has_final)),
-                    ("Imagerie réalisée", bool(c.has_imaging)),
-                    ("Dépistage soins de support", bool(c.has_screening)),
-                    ("Question posée à la RCP", bool(c.question)),
+                    (_("Anatomopathologie définitive"), bool(c.has_final)),
+                    (_("Imagerie réalisée"), bool(c.has_imaging)),
+                    (_("Dépistage soins de support"), bool(c.has_screening)),
+                    (_("Question posée à la RCP"), bool(c.question)),
                 ],
             )
         )

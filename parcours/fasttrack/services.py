@@ -80,6 +80,11 @@ INTERMEDIATE_DAYS = 4
 FINAL_DAYS = 10
 
 
+def _fr(text: str) -> str:
+    """E-mail subjects stay in French (the bodies are French templates), whatever the sender's language."""
+    return text
+
+
 class RateLimited(Forbidden):
     code = "rate_limited"
 
@@ -313,7 +318,7 @@ def referral_submit(
         notification_enqueue(
             channel="email",
             to=referral.referrer_email,
-            subject=_("Demande reçue — parcours diagnostique rapide"),
+            subject=_fr("Demande reçue — parcours diagnostique rapide"),
             body=body,
             idempotency_key=f"ft-ack-{referral.external_id}",
             actor=actor,
@@ -443,7 +448,7 @@ def referral_request_info(*, actor: User, referral: Referral, message: str) -> R
     notification_enqueue(
         channel="email",
         to=referral.referrer_email,
-        subject=_("Demande d'informations complémentaires — parcours diagnostique rapide"),
+        subject=_fr("Demande d'informations complémentaires — parcours diagnostique rapide"),
         body=body,
         idempotency_key=f"ft-info-{referral.external_id}-{referral.version}",
         actor=actor,
@@ -557,7 +562,7 @@ def referral_redirect(*, actor: User, referral: Referral, reason: str, duplicate
         notification_enqueue(
             channel="email",
             to=referral.referrer_email,
-            subject=_("Votre demande a été réorientée — parcours diagnostique rapide"),
+            subject=_fr("Votre demande a été réorientée — parcours diagnostique rapide"),
             body=render_to_string("fasttrack/mail/redirected.txt", {"r": referral}),
             idempotency_key=f"ft-redirect-{referral.external_id}",
             actor=actor,
@@ -1260,7 +1265,7 @@ def rcp_transmit(*, actor: User, case: RcpCase, service_emails: Sequence[str] = 
         notification_enqueue(
             channel="email",
             to=email,
-            subject=_("Décision de RCP — %(p)s") % {"p": case.patient.display_name},
+            subject=_fr("Décision de RCP — %(p)s") % {"p": case.patient.display_name},
             body=body,
             idempotency_key=f"ft-rcp-{case.external_id}-svc-{i}-{email}",
             patient_id=case.patient_id,
@@ -1485,7 +1490,7 @@ def screening_record(
             notification_enqueue(
                 channel="email",
                 to=contact.email,
-                subject=_("Dépistage positif à prendre en charge — %(p)s") % {"p": patient.display_name},
+                subject=_fr("Dépistage positif à prendre en charge — %(p)s") % {"p": patient.display_name},
                 body=render_to_string(
                     "fasttrack/mail/screening_positive.txt",
                     {"patient": patient, "result": result, "record": record, "team": team.label.fr},
@@ -1553,7 +1558,7 @@ def discharge_refer(
     notification_enqueue(
         channel="email",
         to=dis.to_email,
-        subject=_("Demande de coordination de sortie (%(t)s) — %(p)s")
+        subject=_fr("Demande de coordination de sortie (%(t)s) — %(p)s")
         % {"t": DischargeTarget(target).label, "p": patient.display_name},
         body=body,
         idempotency_key=f"ft-discharge-{dis.external_id}",

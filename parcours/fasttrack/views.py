@@ -17,6 +17,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -26,7 +27,7 @@ from parcours.audit.services import audit_record
 from parcours.core import clock
 from parcours.core.errors import DomainError, ValidationFailed
 from parcours.fasttrack import completeness, forms, pdf, selectors, services
-from parcours.fasttrack.enums import EventKind, ResourceKind
+from parcours.fasttrack.enums import EventKind, ResourceKind, Source
 from parcours.fasttrack.models import (
     Booking,
     CoordinatorTask,
@@ -84,6 +85,10 @@ def _pathway(key: str) -> Any:
     return spec
 
 
+def _label(spec: Any) -> str:
+    return str(spec.label_en if (get_language() or "fr").startswith("en") else spec.label_fr)
+
+
 def _input_from(form: forms.ReferralForm, pathway: str) -> services.ReferralInput:
     d = form.cleaned_data
     return services.ReferralInput(
@@ -135,7 +140,12 @@ def referral_form(request: HttpRequest, pathway: str) -> HttpResponse:
         return render(
             request,
             "fasttrack/referral_form.html",
-            {"form": form, "pathway": spec, "missing": completeness.missing_items(pathway, {})},
+            {
+                "form": form,
+                "pathway": spec,
+                "pathway_label": _label(spec),
+                "missing": completeness.missing_items(pathway, {}),
+            },
         )
     form = forms.ReferralForm(request.POST, pathway=pathway)
     valid = form.is_valid()
@@ -143,7 +153,11 @@ def referral_form(request: HttpRequest, pathway: str) -> HttpResponse:
     if form.data.get("website"):
         # A robot filled the hidden field: answer as if it worked, keep nothing.
         audit_record(actor=None, action="denied", object_type="referral", detail={"reason": "honeypot"})
-        return render(request, "fasttrack/referral_sent.html", {"pathway": spec, "referral": None})
+        return render(
+            request,
+            "fasttrack/referral_sent.html",
+            {"pathway": spec, "pathway_label": _label(spec), "referral": None},
+        )
     problem = ""
     if not _fill_time_ok(str(form.data.get("started", ""))):
         problem = _(
@@ -151,19 +165,29 @@ def referral_form(request: HttpRequest, pathway: str) -> HttpResponse:
         )
     if valid and not problem:
         try:
-            services.throttle_hit(ip=_client_ip(request))
+            # A coordinator typing a request received by phone: her name is on it, no rate limit.
+            staff = isinstance(request.user, User) and has_perm(request.user, "fasttrack.coordinate")
+            if not staff:
+                services.throttle_hit(ip=_client_ip(request))
             uploads = [services.Upload(f.name or "", f.read(services.uploads.MAX_BYTES + 1)) for f in files]
             referral = services.referral_submit(
-                actor=None,
+                actor=request.user if staff and isinstance(request.user, User) else None,
                 data=_input_from(form, pathway),
                 documents=uploads,
+                source=Source.PHONE if staff else Source.WEB,
                 client_ip=_client_ip(request),
             )
         except services.RateLimited as exc:
             return render(
                 request,
                 "fasttrack/referral_form.html",
-                {"form": form, "pathway": spec, "problem": exc.message, "missing": []},
+                {
+                    "form": form,
+                    "pathway": spec,
+                    "pathway_label": _label(spec),
+                    "problem": exc.message,
+                    "missing": [],
+                },
                 status=429,
             )
         except ValidationFailed as exc:
@@ -186,6 +210,7 @@ def referral_form(request: HttpRequest, pathway: str) -> HttpResponse:
         {
             "form": form,
             "pathway": spec,
+            "pathway_label": _label(spec),
             "problem": problem or _("Corrigez les champs signalés."),
             "missing": missing,
         },
@@ -217,7 +242,11 @@ def referral_sent(request: HttpRequest, pathway: str) -> HttpResponse:
         referral = Referral.objects.filter(external_id=rid).first()
     except signing.BadSignature:
         referral = None
-    return render(request, "fasttrack/referral_sent.html", {"pathway": spec, "referral": referral})
+    return render(
+        request,
+        "fasttrack/referral_sent.html",
+        {"pathway": spec, "pathway_label": _label(spec), "referral": referral},
+    )
 
 
 # ---------------------------------------------------------------- coordinator ----

@@ -15,8 +15,8 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("at_now")]
 
 def test_the_gp_receives_the_appointments_by_smtp(
     ft: Ft,
-    smtp_server: SmtpServer,
-    django_capture_on_commit_callbacks: Any,  # noqa: F811
+    smtp_server: SmtpServer,  # noqa: F811 (the imported fixture)
+    django_capture_on_commit_callbacks: Any,
 ) -> None:
     import datetime as dt
 

@@ -251,4 +251,13 @@ def test_the_public_form_speaks_english_when_asked(client: Client) -> None:
     client.cookies["django_language"] = "en"
     page = client.get(reverse("fasttrack:referral_form", args=["lung"]), HTTP_ACCEPT_LANGUAGE="en")
     text = page.content.decode()
-    assert "Send the referral" in text and "within 48 working hours" in text
+    assert "Refer a patient" in text and "within 48 working hours" in text and "Send request" in text
+
+
+def test_a_coordinator_enters_a_phone_referral_through_the_same_form(
+    ft: Ft, web_client: Callable[[User], Client]
+) -> None:
+    response = _post(web_client(ft.coordinator), FORM)
+    assert response.status_code == 302
+    r = Referral.objects.get()
+    assert r.source == "phone" and r.referrer_user == ft.coordinator

@@ -4,6 +4,7 @@ reloaded), gets the urgent "call 15" instruction; the IDEC sees the alert at the
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 from django.contrib.auth.hashers import make_password
@@ -13,6 +14,17 @@ from parcours.telemonitoring import services
 from parcours.telemonitoring.models import Alert
 
 PASSWORD = "un-mot-de-passe-solide"
+AXE = Path(__file__).resolve().parents[3] / "web" / "tests" / "e2e" / "vendor" / "axe.min.js"
+
+
+def _axe_violations(page: Any) -> list[str]:
+    """axe-core (WCAG 2.1 A/AA rules), as the web app's accessibility test runs it."""
+    page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
+    result = page.evaluate(
+        """async () => await axe.run(document, {runOnly: {type: 'tag',
+             values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})"""
+    )
+    return [f"{v['id']}: {v['help']} ({len(v['nodes'])})" for v in result["violations"]]
 
 
 def test_patient_answers_on_a_phone_gets_the_urgent_instruction_and_the_idec_acknowledges(
@@ -33,6 +45,7 @@ def test_patient_answers_on_a_phone_gets_the_urgent_instruction_and_the_idec_ack
     page.goto(f"{base}/questionnaire/{issued.token}/")
     assert "Pensez aux 7 derniers jours" in page.locator("main").inner_text()
     assert page.evaluate("document.documentElement.scrollWidth <= 390")
+    assert _axe_violations(page) == []
     # branching: the severity of abdominal pain is hidden until a frequency above "Jamais" is chosen
     severity = page.locator('fieldset[data-var="PROCTCAE_17B_SCL"]')
     assert severity.is_hidden()
@@ -59,6 +72,7 @@ def test_patient_answers_on_a_phone_gets_the_urgent_instruction_and_the_idec_ack
     assert page.get_by_role("link", name="Appeler le 15").get_attribute("href") == "tel:15"
     assert page.evaluate("document.documentElement.scrollWidth <= 390")
     assert page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('parcours-q-')).length") == 0
+    assert _axe_violations(page) == []
     page.screenshot(path="var/e2e-questionnaire-urgent.png", full_page=True)
     phone.close()
 
@@ -75,6 +89,11 @@ def test_patient_answers_on_a_phone_gets_the_urgent_instruction_and_the_idec_ack
     first.get_by_role("button", name="Je prends en charge").click()
     page.wait_for_load_state()
     assert "Alerte prise en charge" in page.locator(".messages").inner_text()
+    # (axe on the page without the flash message: base.html's <ul class="messages" role="status"> is the
+    # lead's and trips axe's "listitem" rule - reported)
+    page.goto(f"{base}/telesurveillance/file/")
+    assert "Prise en charge" in page.locator("article.queue-item").first.inner_text()
+    assert _axe_violations(page) == []
     page.screenshot(path="var/e2e-idec-queue.png", full_page=True)
     desk.close()
     alert = Alert.objects.get()
