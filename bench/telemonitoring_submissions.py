@@ -26,12 +26,14 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import re
 import statistics
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
+from typing import cast
 from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,6 +43,8 @@ sys.path.insert(0, str(ROOT))
 def ensure_database(url: str) -> None:
     parsed = urlparse(url)
     name = parsed.path.lstrip("/")
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", name):
+        raise SystemExit(f"database name {name!r}: lower-case letters, digits and _ only")
     base = [
         "psql",
         "-h",
@@ -51,7 +55,7 @@ def ensure_database(url: str) -> None:
         parsed.username or "postgres",
     ]
     exists = subprocess.run(
-        [*base, "-tAc", f"SELECT 1 FROM pg_database WHERE datname = '{name}'"],
+        [*base, "-tAc", f"SELECT 1 FROM pg_database WHERE datname = '{name}'"],  # noqa: S608 - name checked above
         capture_output=True,
         text=True,
         check=False,
@@ -85,6 +89,8 @@ def main() -> int:
 
     import parcours.notifications.services as notification_services
     import parcours.telemonitoring.services as tm
+    from parcours.accounts.models import User
+    from parcours.patients.models import Patient
     from parcours.testing.factories import OrganisationFactory, PatientFactory, UserFactory, add_member
 
     assert connection.vendor == "postgresql", "this benchmark is for PostgreSQL"
@@ -93,26 +99,40 @@ def main() -> int:
     call_command("migrate", verbosity=0)
 
     # The worker side, as an idle worker would do it at once: notify inline; the outbox sending is left out.
-    notification_services._queue_send = lambda notification_id: None  # type: ignore[assignment]
-    tm._queue_notify = lambda alert_id: tm.alert_notify(alert_id=alert_id)  # type: ignore[assignment]
+    notification_services._queue_send = lambda notification_id: None
+
+    def notify_now(alert_id: int) -> None:
+        tm.alert_notify(alert_id=alert_id)
+
+    tm._queue_notify = notify_now
 
     hospital = OrganisationFactory(name="Centre de lutte contre le cancer")
     had = OrganisationFactory(had=True, name="HAD du Rhône")
-    idec = UserFactory(
-        role="idec", organisation=hospital, username="idec", phone="0611111111", email="idec@example.org"
+    idec = cast(
+        User,
+        UserFactory(
+            role="idec", organisation=hospital, username="idec", phone="0611111111", email="idec@example.org"
+        ),
     )
-    onco = UserFactory(
-        role="oncologist",
-        organisation=hospital,
-        username="onco",
-        phone="0622222222",
-        email="onco@example.org",
+    onco = cast(
+        User,
+        UserFactory(
+            role="oncologist",
+            organisation=hospital,
+            username="onco",
+            phone="0622222222",
+            email="onco@example.org",
+        ),
     )
-    had_md = UserFactory(role="had_physician", organisation=had, username="medhad", phone="0633333333")
+    had_md = cast(
+        User, UserFactory(role="had_physician", organisation=had, username="medhad", phone="0633333333")
+    )
     total = args.concurrency * args.rounds
     tokens: list[tuple[str, str]] = []
-    for i in range(total):
-        patient = PatientFactory(hospital=hospital, had=had, referring_oncologist=onco, phone="0612345678")
+    for _ in range(total):
+        patient = cast(
+            Patient, PatientFactory(hospital=hospital, had=had, referring_oncologist=onco, phone="0612345678")
+        )
         for member in (idec, onco, had_md):
             add_member(patient, member)
         assignment = tm.questionnaire_assign(
@@ -152,7 +172,7 @@ def main() -> int:
                         polls.append(attempt)
                     return
             raise RuntimeError(f"submission {index}: alert never visible")
-        except Exception as exc:  # noqa: BLE001 - reported below
+        except Exception as exc:  # reported below
             with lock:
                 errors.append(repr(exc))
         finally:
@@ -176,7 +196,7 @@ def main() -> int:
 
     connection.connect()
     print(
-        f"PostgreSQL {connection.pg_version // 10000}; {total} submissions in {args.rounds} rounds of "
+        f"PostgreSQL {getattr(connection, 'pg_version', 0) // 10000}; {total} submissions in {args.rounds} rounds of "
         f"{args.concurrency} concurrent; {len(errors)} errors"
     )
     for err in errors[:5]:

@@ -481,11 +481,11 @@ def _step(
     )
     audit_record(
         actor=actor,
-        action=f"cure.{record.event}",
+        action="transition",
         object_type="cure",
         object_id=str(cure.external_id),
         patient_id=cure.patient_id,
-        detail={"from": record.from_status, "to": record.to_status, **(data or {})},
+        detail={"event": record.event, "from": record.from_status, "to": record.to_status, **(data or {})},
     )
     if timeline:
         fr, en = _TIMELINE_TEXT[record.event]
@@ -945,8 +945,8 @@ def cold_chain_record(
     )
     audit_record(
         actor=actor,
-        action="cure.cold_chain",
-        object_type="cure",
+        action="create",
+        object_type="cold_chain_reading",
         object_id=str(cure.external_id),
         patient_id=cure.patient_id,
         detail={"temperature_c": str(temperature_c), "in_range": in_range},

@@ -213,7 +213,7 @@ def _deliver(doc: _Doc, content: bytes, date: dt.date, run: SynthesisRun | None,
     )
     audit_record(
         actor=actor,
-        action="cure.synthesis",
+        action="create",
         object_type="synthesis",
         object_id=str(synthesis.external_id),
         patient_id=patient.pk,

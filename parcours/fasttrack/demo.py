@@ -218,9 +218,12 @@ class _Demo:
             for _ in range(rng.randint(3, 6)):
                 pathway = rng.choice(list(PATHWAYS))
                 received = self.now - dt.timedelta(weeks=w, hours=rng.randint(0, 120))
+                first = (received - dt.timedelta(days=rng.randint(15, 60))).date()
                 try:
                     with _at(received):
-                        r = services.referral_submit(actor=None, data=self.input(pathway, urgency="urgent"))
+                        r = services.referral_submit(
+                            actor=None, data=self.input(pathway, urgency="urgent", first_symptoms_date=first)
+                        )
                     with _at(received + dt.timedelta(hours=rng.uniform(2, 20))):
                         r = services.referral_accept(actor=self.coordinator, referral=r)
                 except DomainError:

@@ -3,6 +3,7 @@ proxy entry, and the IDEC work queue (alerts and tasks). Thin: every write is on
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import uuid
 from typing import Any
@@ -26,7 +27,14 @@ from parcours.links.views import client_ip, render_refused
 from parcours.patients.access import access_patient_by_id, patients_visible_to
 from parcours.patients.models import Patient
 from parcours.telemonitoring import questionnaires, schedules, selectors, services
-from parcours.telemonitoring.models import Alert, QuestionnaireAssignment, TreatmentHold, WorkTask
+from parcours.telemonitoring.enums import Level
+from parcours.telemonitoring.models import (
+    Alert,
+    MonitoringPlan,
+    QuestionnaireAssignment,
+    TreatmentHold,
+    WorkTask,
+)
 
 
 def _user(request: HttpRequest) -> User:
@@ -214,7 +222,7 @@ def proxy_entry(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
             ).first()
         except ValueError:
             assignment = None
-    plan = selectors.MonitoringPlan.objects.filter(patient=patient).first()
+    plan = MonitoringPlan.objects.filter(patient=patient).first()
     code = (
         assignment.questionnaire if assignment else (plan.questionnaire if plan else questionnaires.DEFAULT)
     )
@@ -258,7 +266,7 @@ def proxy_entry(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
         messages.success(
             request,
             _("Réponses enregistrées (saisie par un soignant). Niveau du triage : %(level)s.")
-            % {"level": services.Level(level).label},
+            % {"level": Level(level).label},
         )
         return _back(patient, "triage")
     return render(request, "telemonitoring/answer.html", context)
@@ -267,8 +275,6 @@ def proxy_entry(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
 @login_required
 @require_POST
 def plan_set(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
-    import datetime as dt
-
     patient = _patient(request, patient_id, permission="monitoring.link")
     try:
         start = dt.date.fromisoformat(request.POST.get("treatment_start", ""))
@@ -309,7 +315,7 @@ def send_link(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
         assignment = services.questionnaire_assign(
             actor=_user(request),
             patient=patient,
-            due_at=clock.now() + services.dt.timedelta(hours=24),
+            due_at=clock.now() + dt.timedelta(hours=24),
             questionnaire=request.POST.get("questionnaire") or None,
         )
         caregiver = None

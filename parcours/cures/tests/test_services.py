@@ -10,12 +10,13 @@ import pytest
 from parcours.audit.models import AuditEvent
 from parcours.clinical.models import Observation
 from parcours.core.errors import Conflict, Forbidden, StaleEdit, TransitionRefused, ValidationFailed
-from parcours.cures import services
+from parcours.cures import gate, services
 from parcours.cures.models import Administration, Bag, Cure, CureEvent, OkDecision
 from parcours.cures.tests.conftest import T0, TODAY, CureWorld, lab_items, run_to_delivered
 from parcours.patients.models import TimelineEvent
 
 pytestmark = pytest.mark.django_db
+REAL_STATUS = gate.telemonitoring_status  # before the fixtures replace it with a clean triage
 
 
 def _administer(cw: CureWorld, cure: Cure, **overrides: object) -> Administration:
@@ -127,7 +128,9 @@ def test_the_whole_home_cure_reaches_administered_and_every_step_is_logged(cw: C
     assert all(CureEvent.objects.filter(cure=cure).values_list("actor_label", flat=True))
     assert Observation.objects.filter(patient=cw.patient, kind="vital", source="cure").count() == 5
     assert Observation.objects.filter(kind="lab", context=str(cure.external_id)).count() == 8
-    assert AuditEvent.objects.filter(action="cure.administer", patient_id=cw.patient.pk).exists()
+    assert AuditEvent.objects.filter(
+        action="transition", detail__event="administer", patient_id=cw.patient.pk
+    ).exists()
 
 
 def test_double_administration_is_refused(cw: CureWorld, clock) -> None:  # type: ignore[no-untyped-def]
@@ -356,7 +359,7 @@ def test_without_a_telemonitoring_triage_the_gate_says_so(
     from parcours.cures import gate
     from parcours.cures.tests import conftest
 
-    monkeypatch.undo()  # the real telemonitoring status: this patient was never triaged
+    monkeypatch.setattr(gate, "telemonitoring_status", REAL_STATUS)  # this patient was never triaged
     assert gate.telemonitoring_status(cw.patient)[0] is None
     cure = cw.first_cure(cw.plan())
     services.cure_labs_record(actor=cw.idec, cure=cure, items=lab_items(T0 - dt.timedelta(hours=3)))

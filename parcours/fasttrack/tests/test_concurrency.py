@@ -18,6 +18,7 @@ from parcours.fasttrack.models import Booking, Referral, Resource, Slot, local_d
 from parcours.testing.factories import UserFactory
 
 pytestmark = [
+    pytest.mark.guardless,
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL"),
     # A transactional test flushes every table, which the append-only audit trigger forbids.

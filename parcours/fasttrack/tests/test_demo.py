@@ -32,5 +32,5 @@ def test_demo_fills_resources_referrals_in_every_state_and_history(monkeypatch: 
     assert Referral.objects.filter(duplicate_of__isnull=False).exists()
     assert Booking.objects.exists() and PathologyRequest.objects.exists() and RcpCase.objects.exists()
     assert CoordinatorTask.objects.exists()
-    assert PathwayEvent.objects.count() > 150
+    assert PathwayEvent.objects.count() > 300
     assert len(indicators()) >= 5
