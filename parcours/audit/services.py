@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from parcours.audit import context
-from parcours.audit.models import AuditEvent
+from parcours.audit.models import AuditAction, AuditEvent
 from parcours.core import clock
 
 
@@ -18,7 +18,15 @@ def audit_record(
     patient_id: int | None = None,
     detail: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one audit event. ``actor`` is a User or None (system)."""
+    """Append one audit event. ``actor`` is a User or None (system).
+
+    The action must be one of ``AuditAction`` and the ids must fit their columns: checked here so that a
+    mistake fails on every database (SQLite does not enforce lengths), not only in production on PostgreSQL.
+    """
+    if action not in AuditAction.values:
+        raise ValueError(f"unknown audit action {action!r}: use one of {AuditAction.values}")
+    if len(object_id) > 64 or len(object_type) > 40:
+        raise ValueError(f"audit object_type/object_id too long: {object_type!r} {object_id[:80]!r}")
     ctx = context.current()
     authenticated = actor is not None and getattr(actor, "is_authenticated", False)
     role = getattr(actor, "role", None) if authenticated else None

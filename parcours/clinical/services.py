@@ -180,11 +180,16 @@ def observations_record(
         ids = [r.pk for r in rows]
         audit_record(
             actor=actor,
-            action="observation.record",
+            action="create",
             object_type="observation",
-            object_id=",".join(str(r.external_id) for r in rows),
+            object_id=str(rows[0].external_id),
             patient_id=patient.pk,
-            detail={"source": source, "context": context, "codes": [c["code"] for c in cleaned]},
+            detail={
+                "source": source,
+                "context": context,
+                "codes": [c["code"] for c in cleaned],
+                "ids": [str(r.external_id) for r in rows],
+            },
         )
         summary_fr = ", ".join(f"{lookup(c['kind'], c['code']).fr} {c['value']} {c['unit']}" for c in cleaned)  # type: ignore[union-attr]
         summary_en = ", ".join(f"{lookup(c['kind'], c['code']).en} {c['value']} {c['unit']}" for c in cleaned)  # type: ignore[union-attr]

@@ -225,7 +225,7 @@ def programme_publish(*, actor: User, draft: ProgrammeVersion) -> ProgrammeVersi
     row.published_by = actor
     row.lock_version += 1
     row.save(update_fields=["status", "published_at", "published_by", "texts", "lock_version", "updated_at"])
-    audit_record(actor=actor, action="publish", object_type="etp_programme", object_id=str(row.external_id))
+    audit_record(actor=actor, action="update", object_type="etp_programme", object_id=str(row.external_id))
     return row
 
 

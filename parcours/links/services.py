@@ -128,7 +128,7 @@ def link_issue(
         )
         audit_record(
             actor=actor,
-            action="link.issue",
+            action="create",
             object_type="secure_link",
             object_id=str(link.external_id),
             patient_id=patient.pk,
@@ -148,7 +148,7 @@ def _refuse(client: str, reason: str, link: SecureLink | None) -> LinkRefused:
     LinkAttempt.objects.filter(at__lt=now - 4 * FAILURE_WINDOW).delete()
     audit_record(
         actor=None,
-        action="link.refused",
+        action="denied",
         object_type="secure_link",
         object_id=str(link.external_id) if link else "",
         patient_id=link.patient_id if link else None,
@@ -194,7 +194,7 @@ def link_open(*, token: str, purpose: str, client_ip: str) -> SecureLink:
     link.last_opened_at = now
     audit_record(
         actor=None,
-        action="link.open",
+        action="read",
         object_type="secure_link",
         object_id=str(link.external_id),
         patient_id=link.patient_id,
@@ -234,7 +234,7 @@ def link_revoke(*, actor: Any, link: SecureLink, reason: str) -> SecureLink:
             locked.save(update_fields=["revoked_at", "revoked_by", "revoke_reason", "updated_at"])
             audit_record(
                 actor=actor,
-                action="link.revoke",
+                action="update",
                 object_type="secure_link",
                 object_id=str(locked.external_id),
                 patient_id=locked.patient_id,

@@ -244,7 +244,7 @@ def test_no_nurses_means_every_visit_is_unassigned_with_a_reason() -> None:
     assert plan.routes == () and plan.unassigned[0].reason.startswith("no nurse has skills")
 
 
-def test_a_large_day_searched_by_sectors_in_parallel_gives_a_checked_plan() -> None:
+def test_a_large_day_searched_piece_by_piece_in_parallel_gives_a_checked_plan() -> None:
     from parcours.optimiser.synthetic import generate_day
 
     raw = generate_day(seed=3, n_visits=400, n_nurses=70)

@@ -20,6 +20,7 @@ from parcours.cures import services
 from parcours.cures.models import Cure
 from parcours.cures.tests.conftest import CureWorld, lab_items
 from parcours.notifications.tests.conftest import SmtpServer
+from parcours.web.tests.e2e.test_accessibility import _violations
 
 PASSWORD = "un-mot-de-passe-solide"
 START = dt.datetime.combine(timezone.localdate(), dt.time(7, 0), tzinfo=dt.UTC)
@@ -65,6 +66,7 @@ def test_home_cure_from_board_to_synthesis(
     oks = page.get_by_test_id("board-oks")
     assert "MARTIN Jeanne" in oks.inner_text() and "OK du cycle" in oks.inner_text()
     page.screenshot(path="var/e2e-cures-board.png", full_page=True)
+    found = {"board": [f"{v['id']}: {v['help']}" for v in _violations(page)]}
     desk.close()
 
     desk = browser.new_context(locale="fr-FR")
@@ -72,6 +74,7 @@ def test_home_cure_from_board_to_synthesis(
     _login(page, base, "onco")
     page.goto(f"{base}/cures/{cure.external_id}/")
     assert "✔ dernier triage sans suspension du traitement" in page.locator("main").inner_text()
+    found["cure page"] = [f"{v['id']}: {v['help']}" for v in _violations(page)]
     for kind in ("cycle", "day_of_cure"):
         page.locator("#id_ok-kind").select_option(kind)
         page.get_by_role("button", name="Donner l'OK").click()
@@ -120,6 +123,7 @@ def test_home_cure_from_board_to_synthesis(
     page.get_by_label("Matériel à reprendre").fill("Pied à perfusion")
     assert page.evaluate("document.documentElement.scrollWidth <= 390")
     page.screenshot(path="var/e2e-cures-nurse.png", full_page=True)
+    found["nurse page"] = [f"{v['id']}: {v['help']}" for v in _violations(page)]
     page.get_by_role("button", name="Enregistrer l'administration").click()
     assert "Administration enregistrée." in page.locator(".messages").inner_text()
     assert page.get_by_test_id("cure-status").inner_text() == "Administrée"
@@ -135,4 +139,7 @@ def test_home_cure_from_board_to_synthesis(
     assert {m.rcpt_tos[0] for m in smtp_server.messages} == {"onco@clb.example.org", "gp@cabinet.example.org"}
     page.goto(f"{base}/patients/{cw.patient.external_id}/")
     assert "Synthèse quotidienne des soins" in page.locator("main").inner_text()
+    page.goto(f"{base}/cures/syntheses/")
+    found["syntheses"] = [f"{v['id']}: {v['help']}" for v in _violations(page)]
     desk.close()
+    assert found == {name: [] for name in found}, found
