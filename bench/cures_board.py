@@ -4,12 +4,14 @@
     .venv/bin/python bench/cures_board.py                       # SQLite file under var/bench-cures-board/
     .venv/bin/python bench/cures_board.py --database-url postgresql://postgres@127.0.0.1:5432/parcours_cures
 
-Prints a Markdown table (p50/p95/max in ms and SQL queries per request) per role.
+Prints a Markdown table per role: wall time p50/p95/max and CPU time p50/p95 (ms; the CPU time of this process,
+which is also the database's with SQLite), SQL queries per request and the load average during the role's run.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 
@@ -34,6 +36,9 @@ def main() -> int:
     from parcours.cures.models import Cure
 
     if args.reuse:
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)  # e.g. a new index
         users = existing_users()
     else:
         rebuild()
@@ -55,27 +60,36 @@ def main() -> int:
         client = Client()
         client.force_login(user)
         times: list[float] = []
+        cpu: list[float] = []
         queries: set[int] = set()
         size = 0
+        loads = [os.getloadavg()[0]]
         for i in range(args.samples + 5):
             with CaptureQueriesContext(connection) as ctx:
-                t = time.perf_counter()
+                t, c = time.perf_counter(), time.process_time()
                 response = client.get("/cures/aujourdhui/")
                 ms = (time.perf_counter() - t) * 1000
+                cpu_ms = (time.process_time() - c) * 1000
             assert response.status_code == 200
             if i >= 5:
                 times.append(ms)
+                cpu.append(cpu_ms)
                 queries.add(len(ctx.captured_queries))
                 size = len(response.content)
+        loads.append(os.getloadavg()[0])
         times.sort()
+        cpu.sort()
         rows.append(
             (
                 label,
                 statistics.median(times),
                 times[int(0.95 * (len(times) - 1))],
                 times[-1],
+                statistics.median(cpu),
+                cpu[int(0.95 * (len(cpu) - 1))],
                 sorted(queries),
                 size,
+                f"{min(loads):.1f}–{max(loads):.1f}",
             )
         )
     print()
@@ -84,10 +98,14 @@ def main() -> int:
         f"{args.samples} requests per row."
     )
     print()
-    print("| role | p50 (ms) | p95 (ms) | max (ms) | SQL queries | page size (kB) |")
-    print("|---|---:|---:|---:|---|---:|")
-    for label, p50, p95, mx, q, size in rows:
-        print(f"| {label} | {p50:.1f} | {p95:.1f} | {mx:.1f} | {q} | {size / 1024:.0f} |")
+    print(
+        "| role | p50 (ms) | p95 (ms) | max (ms) | CPU p50 (ms) | CPU p95 (ms) | SQL queries | page (kB) | load |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---|---:|---|")
+    for label, p50, p95, mx, c50, c95, q, size, load in rows:
+        print(
+            f"| {label} | {p50:.1f} | {p95:.1f} | {mx:.1f} | {c50:.1f} | {c95:.1f} | {q} | {size / 1024:.0f} | {load} |"
+        )
     return 0
 
 

@@ -4,14 +4,15 @@ sent through the outbox (rows queued; SMTP delivery is the outbox's own job and 
     .venv/bin/python bench/cures_synthesis.py --workers 2
     .venv/bin/python bench/cures_synthesis.py --database-url postgresql://postgres@127.0.0.1:5432/parcours_cures
 
-Prints the wall time of the whole job (HTML rendering, PDF, outbox rows, timeline, closing the cures) and its
-parts.
+Prints the wall time of the whole job (HTML rendering, PDF, outbox rows, timeline, closing the cures), its CPU
+time (main process and PDF workers) and the machine's load average, and its parts.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import time
 
 from cures_common import build, rebuild, setup
@@ -43,29 +44,45 @@ def main() -> int:
         build(per_day=args.per_day, professionals=args.professionals, administered_today=True)
         print(f"built in {time.perf_counter() - t0:.0f} s")
     else:
-        from parcours.cures.models import Cure
+        from django.core.management import call_command
+
+        from parcours.cures.models import Cure, CureEvent
         from parcours.cures.models import Synthesis as S
         from parcours.notifications.models import Notification as N
+        from parcours.patients.models import TimelineEvent
 
+        call_command("migrate", verbosity=0)
         S.objects.all().delete()
         N.objects.all().delete()
         SynthesisRun.objects.all().delete()
+        TimelineEvent.objects.filter(kind="cure.synthesis").delete()
+        CureEvent.objects.filter(event="close", cure__date=timezone.localdate()).delete()
         Cure.objects.filter(date=timezone.localdate(), status="closed").update(status="administered")
     day = timezone.localdate()
     ids = synthesis.patients_of_day(day)
     t = time.perf_counter()
     docs = synthesis._documents(ids[:50], day)
     html_ms = (time.perf_counter() - t) * 1000 / len(docs)
-    t = time.perf_counter()
+    synthesis.render_pdfs([docs[0].html])  # warm-up: fonts and stylesheets are built once per process
+    t, c = time.perf_counter(), time.process_time()
     synthesis.render_pdfs([d.html for d in docs[:20]])
     pdf_ms = (time.perf_counter() - t) * 1000 / 20
+    pdf_cpu_ms = (time.process_time() - c) * 1000 / 20
     run = SynthesisRun.objects.create(date=day)
     marks: list[tuple[float, int]] = []
-    t = time.perf_counter()
+    load_before = os.getloadavg()[0]
+    children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t, c = time.perf_counter(), time.process_time()
     synthesis.synthesis_run_execute(
         run_id=run.pk, progress=lambda done, total: marks.append((time.perf_counter() - t, done))
     )
     total_s = time.perf_counter() - t
+    main_cpu = time.process_time() - c
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)  # the pool's workers, joined at its end
+    workers_cpu = (children.ru_utime - children_before.ru_utime) + (
+        children.ru_stime - children_before.ru_stime
+    )
+    load_after = os.getloadavg()[0]
     run.refresh_from_db()
     size = sum(len(bytes(p)) for p in Synthesis.objects.values_list("pdf", flat=True)[:100]) / 100
     print()
@@ -77,9 +94,15 @@ def main() -> int:
     print("| measure | value |")
     print("|---|---:|")
     print(f"| whole job ({run.done} syntheses, {run.sent} e-mails queued) | {total_s:.1f} s |")
+    print(f"| CPU, main process (HTML, database, outbox) | {main_cpu:.1f} s |")
+    print(f"| CPU, PDF workers | {workers_cpu:.1f} s |")
+    print(f"| load average (1 min) before / after | {load_before:.1f} / {load_after:.1f} |")
+    print(
+        f"| first progress mark | {marks[0][0]:.1f} s ({marks[0][1]} done) |" if marks else "| no progress |"
+    )
     print(f"| per synthesis, whole job | {total_s * 1000 / max(run.done, 1):.0f} ms |")
     print(f"| HTML rendering (one process) | {html_ms:.1f} ms per patient |")
-    print(f"| PDF (WeasyPrint, one process) | {pdf_ms:.0f} ms per patient |")
+    print(f"| PDF (WeasyPrint, one process) | {pdf_ms:.0f} ms wall, {pdf_cpu_ms:.0f} ms CPU per patient |")
     print(f"| PDF size | {size / 1024:.0f} kB |")
     print(f"| outbox rows | {Notification.objects.count()} |")
     return 0

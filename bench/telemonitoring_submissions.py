@@ -1,43 +1,226 @@
 """Benchmark: questionnaire submission -> alert visible in the IDEC work queue, 50 concurrent submissions, PostgreSQL.
 
-Method: a PostgreSQL database (default ``parcours_bench_tm``, rebuilt: schema dropped, migrations applied) with
-one hospital, one HAD, an IDEC, a referent oncologist and an HAD doctor, and ``--patients`` patients in their
-care team, each with a pending questionnaire and a secure link (issued as the IDEC would, through the outbox).
-Then ``--rounds`` rounds of ``--concurrency`` threads (one per patient, released together by a barrier); each
-thread, with its own Django test client and database connection, goes through the full stack:
+Measured as production runs it: a real multi-process server and a separate client process.
 
-1. ``POST /questionnaire/<token>/`` with answers that grade ``urgent`` (shortness of breath, a red flag): link
-   checks and consumption, answers validation, response, triage by the pure engine, assessment, hold, alert,
-   audit, timeline, and the notification step (run inline here, as an idle worker would run it at once:
-   outbox rows for the IDEC and the oncologist, SMS and e-mail; the actual sending is the outbox worker's job
-   and is left out);
-2. as the IDEC, ``GET /telesurveillance/file/`` (the htmx partial of her work queue) until the patient's alert
-   is in it.
+1. **Setup** (this process, Django): the PostgreSQL database (default ``parcours_bench_tm``) is rebuilt (schema
+   dropped, migrations applied); one hospital, one HAD, a referent oncologist, an HAD doctor; ``--rounds`` IDECs
+   (one per round, so that each IDEC's queue holds her own round's alerts); ``--concurrency`` patients per round
+   in that IDEC's care team, plus ``--sequential`` patients for the per-submission cost; each patient has a
+   pending questionnaire and a secure link issued and sent (SMS) through the outbox as the IDEC would.
+2. **Server**: ``gunicorn config.wsgi -w <--workers> -b 127.0.0.1:<free port>`` (sync workers, settings
+   ``config.settings.local`` with ``DJANGO_DEBUG=false``, ``PARCOURS_VAR_DIR=var/bench-tm``), and one Huey
+   consumer (``manage.py run_huey -w 1``, periodic tasks off) that runs the alert notifications (outbox rows),
+   as in production. The workers are warmed up first.
+3. **Client**: a separate Python process (this script with ``--client``; standard library only, no Django) with
+   one thread per submission using ``http.client``. Before the start, each thread opens the patient's page
+   (``GET /questionnaire/<token>/``: CSRF cookie and token, as the browser does while the patient answers). Then
+   all threads are released together: ``POST /questionnaire/<token>/`` with answers that grade ``urgent``.
+   Meanwhile one more thread is the round's IDEC with her queue open: she re-reads ``GET /telesurveillance/file/``
+   (the htmx partial, as her session) every ``--poll-ms`` (default 100 ms; a read starts at most that often and
+   never two at once) and notes when each patient's alert first appears.
 
-The latency of a submission is from the start of its POST to the end of the first queue GET that shows its
-alert. Prints p50 / p95 / max and the throughput; stdout only.
+Two figures per submission (client clock):
+- **visible**: from sending the POST to the end of the first queue read that shows the alert (the target's
+  figure; it includes up to one polling interval plus one queue read of sampling delay);
+- **committed**: from sending the POST to its response, which the server sends after the transaction that
+  wrote the alert has committed (from then on every read of the queue shows it).
+
+CPU: user+system time of the gunicorn workers, of the PostgreSQL backends of this database and of the Huey
+consumer, read from ``/proc`` around each phase (so other engineers' processes on the machine do not count).
+The ``--sequential`` phase (one submission at a time, no IDEC polling) gives the CPU cost of one submission.
+The machine's load (``uptime``) is printed before and after.
 
     .venv/bin/python bench/telemonitoring_submissions.py [--database-url postgres://postgres@127.0.0.1:5432/parcours_bench_tm]
-        [--concurrency 50] [--rounds 4]
+        [--concurrency 50] [--rounds 2] [--workers 4] [--sequential 10] [--poll-ms 100]
+    .venv/bin/python bench/telemonitoring_submissions.py --profile   # one submission in-process: queries + cProfile
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import http.client
+import json
+import math
 import os
 import re
+import socket
 import statistics
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+ANSWERS = {"PROCTCAE_19A_SCL": "3", "PROCTCAE_19B_SCL": "3", "PROCTCAE_16A_SCL": "1", "free_text": ""}
+URGENT_MARK = "Appelez le 15"
+
+
+# ----------------------------------------------------------------------------------------- client side
+
+
+def _request(
+    port: int, method: str, path: str, *, body: bytes | None = None, headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, str], bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        resp = conn.getresponse()
+        data = resp.read()
+        cookies = {}
+        for key, value in resp.getheaders():
+            if key.lower() == "set-cookie":
+                name, _, rest = value.partition("=")
+                cookies[name.strip()] = rest.split(";", 1)[0]
+        return resp.status, cookies, data
+    finally:
+        conn.close()
+
+
+def _prepare(port: int, token: str) -> tuple[str, str]:
+    """The patient opens the page: CSRF cookie and the form's token."""
+    status, cookies, body = _request(port, "GET", f"/questionnaire/{token}/")
+    if status != 200:
+        raise RuntimeError(f"GET questionnaire: HTTP {status}")
+    match = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', body)
+    if match is None or "csrftoken" not in cookies:
+        raise RuntimeError("no CSRF token in the questionnaire page")
+    return cookies["csrftoken"], match.group(1).decode()
+
+
+def _submit(port: int, token: str, csrf_cookie: str, csrf_field: str, key: str) -> None:
+    from urllib.parse import urlencode
+
+    body = urlencode({**ANSWERS, "submission_key": key, "csrfmiddlewaretoken": csrf_field}).encode()
+    status, _, data = _request(
+        port,
+        "POST",
+        f"/questionnaire/{token}/",
+        body=body,
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Cookie": f"csrftoken={csrf_cookie}",
+            "Origin": f"http://127.0.0.1:{port}",
+        },
+    )
+    if status != 200 or URGENT_MARK.encode() not in data:
+        raise RuntimeError(f"POST questionnaire: HTTP {status}")
+
+
+def client_main(job_path: str) -> int:
+    """Separate process: prepare the forms, say READY, wait for GO on stdin, fire, print the results as JSON."""
+    job = json.loads(Path(job_path).read_text())
+    port = job["port"]
+    subs = job["submissions"]  # [{token, patient, key}]
+    forms: list[tuple[str, str] | None] = [None] * len(subs)
+    errors: list[str] = []
+
+    def prep(i: int) -> None:
+        try:
+            forms[i] = _prepare(port, subs[i]["token"])
+        except Exception as exc:
+            errors.append(f"prepare {i}: {exc!r}")
+
+    preparers = [threading.Thread(target=prep, args=(i,)) for i in range(len(subs))]
+    for i in range(0, len(preparers), 8):  # the patients open their pages over time, not all at once
+        batch = preparers[i : i + 8]
+        for t in batch:
+            t.start()
+        for t in batch:
+            t.join()
+    print("READY", flush=True)
+    if sys.stdin.readline().strip() != "GO":
+        return 2
+
+    sent: list[float | None] = [None] * len(subs)
+    answered: list[float | None] = [None] * len(subs)
+    seen: dict[str, float] = {}
+    polls = [0]
+    lock = threading.Lock()
+    done = threading.Event()
+
+    def fire(i: int, barrier: threading.Barrier) -> None:
+        form = forms[i]
+        if form is None:
+            return
+        barrier.wait()
+        sent[i] = time.perf_counter()
+        try:
+            _submit(port, subs[i]["token"], form[0], form[1], subs[i]["key"])
+            answered[i] = time.perf_counter()
+        except Exception as exc:
+            with lock:
+                errors.append(f"submit {i}: {exc!r}")
+
+    def observe(cookie: str, wanted: set[str], poll_s: float) -> None:
+        deadline = time.perf_counter() + 300
+        while not done.is_set() and time.perf_counter() < deadline:
+            started = time.perf_counter()
+            status, _, body = _request(
+                port,
+                "GET",
+                "/telesurveillance/file/",
+                headers={"Cookie": f"sessionid={cookie}", "HX-Request": "true"},
+            )
+            now = time.perf_counter()
+            polls[0] += 1
+            if status != 200:
+                errors.append(f"queue: HTTP {status}")
+                return
+            text = body.decode()
+            for patient in wanted - seen.keys():
+                if patient in text:
+                    seen[patient] = now
+            if len(seen) == len(wanted):
+                return
+            pause = poll_s - (time.perf_counter() - started)
+            if pause > 0:
+                time.sleep(pause)
+
+    ready = [i for i in range(len(subs)) if forms[i] is not None]
+    barrier = threading.Barrier(len(ready) + (1 if job.get("observe") else 0))
+    threads = [threading.Thread(target=fire, args=(i, barrier)) for i in ready]
+    for t in threads:
+        t.start()
+    observer = None
+    if job.get("observe"):
+        wanted = {s["patient"] for s in subs}
+        observer = threading.Thread(target=observe, args=(job["idec_cookie"], wanted, job["poll_ms"] / 1000))
+        barrier.wait()
+        observer.start()
+    wall = time.perf_counter()
+    for t in threads:
+        t.join()
+    if observer is not None:
+        observer.join()
+    done.set()
+    wall = time.perf_counter() - wall
+    committed = [a - s for s, a in zip(sent, answered, strict=True) if s is not None and a is not None]
+    visible = []
+    for i, s in enumerate(sent):
+        at = seen.get(subs[i]["patient"])
+        if s is not None and at is not None:
+            visible.append(at - s)
+    print(
+        json.dumps(
+            {
+                "committed": committed,
+                "visible": visible,
+                "polls": polls[0],
+                "wall": wall,
+                "errors": errors,
+            }
+        ),
+        flush=True,
+    )
+    return 0
+
+
+# ----------------------------------------------------------------------------------------- server side
 
 
 def ensure_database(url: str) -> None:
@@ -64,30 +247,37 @@ def ensure_database(url: str) -> None:
         subprocess.run([*base, "-c", f'CREATE DATABASE "{name}"'], check=True, capture_output=True)
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+def _env(args: argparse.Namespace) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=args.database_url,
+        DJANGO_SETTINGS_MODULE="config.settings.local",
+        DJANGO_DEBUG="false",
+        DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost,testserver",
+        PARCOURS_TASKS_IMMEDIATE="false",
+        PARCOURS_VAR_DIR=str(ROOT / "var" / "bench-tm"),
+        PYTHONPATH=str(ROOT),
     )
-    parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/parcours_bench_tm")
-    parser.add_argument("--concurrency", type=int, default=50)
-    parser.add_argument("--rounds", type=int, default=4)
-    args = parser.parse_args()
+    return env
 
+
+def _setup_django(args: argparse.Namespace) -> None:
     ensure_database(args.database_url)
-    os.environ["DATABASE_URL"] = args.database_url
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.local"
-    os.environ["DJANGO_DEBUG"] = "false"
-    os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver")
-    os.environ["PARCOURS_TASKS_IMMEDIATE"] = "false"
-
+    os.environ.update(_env(args))
+    (ROOT / "var" / "bench-tm").mkdir(parents=True, exist_ok=True)
+    tasks_db = ROOT / "var" / "bench-tm" / "tasks.sqlite3"
+    tasks_db.unlink(missing_ok=True)
     import django
 
     django.setup()
+
+
+def _build(args: argparse.Namespace, *, patients: int, idecs: int) -> dict[str, Any]:
+    """Rebuild the database; return the links (raw tokens) per IDEC and the IDECs' session cookies."""
     from django.core.management import call_command
-    from django.db import connection, connections
+    from django.db import connection
     from django.test import Client
 
-    import parcours.notifications.services as notification_services
     import parcours.telemonitoring.services as tm
     from parcours.accounts.models import User
     from parcours.patients.models import Patient
@@ -97,23 +287,8 @@ def main() -> int:
     with connection.cursor() as cur:
         cur.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
     call_command("migrate", verbosity=0)
-
-    # The worker side, as an idle worker would do it at once: notify inline; the outbox sending is left out.
-    notification_services._queue_send = lambda notification_id: None
-
-    def notify_now(alert_id: int) -> None:
-        tm.alert_notify(alert_id=alert_id)
-
-    tm._queue_notify = notify_now
-
     hospital = OrganisationFactory(name="Centre de lutte contre le cancer")
     had = OrganisationFactory(had=True, name="HAD du Rhône")
-    idec = cast(
-        User,
-        UserFactory(
-            role="idec", organisation=hospital, username="idec", phone="0611111111", email="idec@example.org"
-        ),
-    )
     onco = cast(
         User,
         UserFactory(
@@ -121,99 +296,360 @@ def main() -> int:
             organisation=hospital,
             username="onco",
             phone="0622222222",
-            email="onco@example.org",
+            email="o@example.org",
         ),
     )
     had_md = cast(
         User, UserFactory(role="had_physician", organisation=had, username="medhad", phone="0633333333")
     )
-    total = args.concurrency * args.rounds
-    tokens: list[tuple[str, str]] = []
-    for _ in range(total):
-        patient = cast(
-            Patient, PatientFactory(hospital=hospital, had=had, referring_oncologist=onco, phone="0612345678")
+    groups = []
+    for n in range(idecs):
+        idec = cast(
+            User,
+            UserFactory(
+                role="idec",
+                organisation=hospital,
+                username=f"idec{n}",
+                phone="0611111111",
+                email=f"idec{n}@example.org",
+            ),
         )
-        for member in (idec, onco, had_md):
-            add_member(patient, member)
-        assignment = tm.questionnaire_assign(
-            actor=idec, patient=patient, due_at=tm.clock.now() + dt.timedelta(days=1)
-        )
-        issued = tm.questionnaire_link_send(actor=idec, assignment=assignment, channel="sms")
-        tokens.append((issued.token, str(patient.external_id)))
+        subs = []
+        for k in range(patients):
+            patient = cast(
+                Patient,
+                PatientFactory(hospital=hospital, had=had, referring_oncologist=onco, phone="0612345678"),
+            )
+            for member in (idec, onco, had_md):
+                add_member(patient, member)
+            assignment = tm.questionnaire_assign(
+                actor=idec, patient=patient, due_at=tm.clock.now() + dt.timedelta(days=1)
+            )
+            issued = tm.questionnaire_link_send(actor=idec, assignment=assignment, channel="sms")
+            subs.append(
+                {"token": issued.token, "patient": str(patient.external_id), "key": f"bench-{n}-{k:05d}-key"}
+            )
+        client = Client()
+        client.force_login(idec)
+        groups.append({"idec_cookie": client.cookies["sessionid"].value, "submissions": subs})
     with connection.cursor() as cur:
         cur.execute("ANALYZE")
     connection.close()
+    return {"groups": groups}
 
-    answers = {"PROCTCAE_19A_SCL": "3", "PROCTCAE_19B_SCL": "3", "PROCTCAE_16A_SCL": "1", "free_text": ""}
-    latencies: list[float] = []
-    polls: list[int] = []
-    errors: list[str] = []
-    lock = threading.Lock()
 
-    def one(index: int, barrier: threading.Barrier) -> None:
-        token, patient_id = tokens[index]
-        patient_client = Client()
-        idec_client = Client()
-        idec_client.force_login(idec)
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _cpu_ticks(pids: list[int]) -> int:
+    total = 0
+    for pid in pids:
         try:
-            barrier.wait()
-            start = time.perf_counter()
-            response = patient_client.post(
-                f"/questionnaire/{token}/", {**answers, "submission_key": f"bench-{index:06d}-key"}
-            )
-            if response.status_code != 200 or b"Appelez le 15" not in response.content:
-                raise RuntimeError(f"submission {index}: HTTP {response.status_code}")
-            for attempt in range(1, 200):
-                queue = idec_client.get("/telesurveillance/file/", HTTP_HX_REQUEST="true")
-                if patient_id.encode() in queue.content:
-                    elapsed = time.perf_counter() - start
-                    with lock:
-                        latencies.append(elapsed)
-                        polls.append(attempt)
-                    return
-            raise RuntimeError(f"submission {index}: alert never visible")
-        except Exception as exc:  # reported below
-            with lock:
-                errors.append(repr(exc))
-        finally:
-            connections.close_all()
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime + stime (fields 14 and 15 of stat)
+    return total
 
-    wall = time.perf_counter()
-    for round_no in range(args.rounds):
-        barrier = threading.Barrier(args.concurrency)
-        threads = [
-            threading.Thread(target=one, args=(round_no * args.concurrency + k, barrier))
-            for k in range(args.concurrency)
+
+def _children(pid: int) -> list[int]:
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return []
+    return [int(p) for p in text.split()]
+
+
+def _pg_backends(url: str) -> list[int]:
+    parsed = urlparse(url)
+    out = subprocess.run(
+        [
+            "psql",
+            "-h",
+            parsed.hostname or "127.0.0.1",
+            "-p",
+            str(parsed.port or 5432),
+            "-U",
+            parsed.username or "postgres",
+            "-d",
+            parsed.path.lstrip("/"),
+            "-tAc",
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return [int(p) for p in out.stdout.split()]
+
+
+class Meter:
+    """CPU seconds of the app workers, the database backends and the Huey consumer between two snapshots."""
+
+    def __init__(self, url: str, gunicorn: int, huey: int) -> None:
+        self.url, self.gunicorn, self.huey = url, gunicorn, huey
+        self.tick = os.sysconf("SC_CLK_TCK")
+
+    def snapshot(self) -> dict[str, dict[int, int]]:
+        groups = {
+            "app": _children(self.gunicorn),
+            "db": _pg_backends(self.url),
+            "worker": [self.huey, *_children(self.huey)],
+        }
+        return {name: {pid: _cpu_ticks([pid]) for pid in pids} for name, pids in groups.items()}
+
+    def since(self, before: dict[str, dict[int, int]]) -> dict[str, float]:
+        """Seconds used since ``before``; a process born meanwhile counts from zero (one that ended is lost:
+        the workers and the pooled connections live through a phase)."""
+        after = self.snapshot()
+        return {
+            name: sum(ticks - before[name].get(pid, 0) for pid, ticks in after[name].items()) / self.tick
+            for name in after
+        }
+
+
+def _uptime() -> str:
+    env = {**os.environ, "TZ": "UTC"}  # django.setup() sets TZ to the project time zone
+    return subprocess.run(["uptime"], capture_output=True, text=True, check=False, env=env).stdout.strip()
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]  # nearest rank
+
+
+def _run_client(job: dict[str, Any], meter: Meter, settle: float) -> tuple[dict[str, Any], dict[str, float]]:
+    path = ROOT / "var" / "bench-tm" / "client-job.json"
+    path.write_text(json.dumps(job))
+    proc = subprocess.Popen(
+        [sys.executable, __file__, "--client", str(path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    if proc.stdout.readline().strip() != "READY":
+        raise SystemExit("client did not get ready")
+    time.sleep(settle)  # let the page loads and their notifications settle
+    before = meter.snapshot()
+    proc.stdin.write("GO\n")
+    proc.stdin.flush()
+    result = json.loads(proc.stdout.readline())
+    proc.wait()
+    time.sleep(settle)  # the worker finishes the notifications of this phase
+    return result, meter.since(before)
+
+
+def _wait_http(port: int, timeout: float = 90) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            _request(port, "GET", "/")
+            return
+        except OSError:
+            time.sleep(0.3)
+    raise SystemExit("gunicorn did not start")
+
+
+def server_main(args: argparse.Namespace) -> int:
+    print("machine before:", _uptime(), flush=True)
+    _setup_django(args)
+    seq_groups = 1 if args.sequential else 0
+    data = _build(args, patients=args.concurrency, idecs=args.rounds + seq_groups)
+    env = _env(args)
+    port = _free_port()
+    gunicorn = subprocess.Popen(
+        [str(ROOT / ".venv" / "bin" / "gunicorn"), "config.wsgi", "-w", str(args.workers), "-b",
+         f"127.0.0.1:{port}", "--timeout", "120", "--log-level", "warning"],
+        cwd=ROOT,
+        env=env,
+    )  # fmt: skip
+    huey = subprocess.Popen(
+        [sys.executable, "manage.py", "run_huey", "-w", "1", "-n", "--quiet"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait_http(port)
+        # warm every worker up (imports, templates, connections) with the queue page; bad tokens would trip
+        # the links' per-address failure limit
+        warm_headers = {"Cookie": f"sessionid={data['groups'][-1]['idec_cookie']}", "HX-Request": "true"}
+        warm = [
+            threading.Thread(
+                target=_request,
+                args=(port, "GET", "/telesurveillance/file/"),
+                kwargs={"headers": warm_headers},
+            )
+            for _ in range(4 * args.workers)
         ]
-        for t in threads:
+        for t in warm:
             t.start()
-        for t in threads:
+        for t in warm:
             t.join()
-    wall = time.perf_counter() - wall
+        meter = Meter(args.database_url, gunicorn.pid, huey.pid)
+        n_sub = 0
+        if args.sequential:
+            group = data["groups"][-1]
+            cpu_total = {"app": 0.0, "db": 0.0, "worker": 0.0}
+            walls = []
+            for sub in group["submissions"][: args.sequential]:
+                res, cpu = _run_client({"port": port, "submissions": [sub], "observe": False}, meter, 0.5)
+                if res["errors"]:
+                    print("  error:", res["errors"][:3])
+                walls += res["committed"]
+                for k, v in cpu.items():
+                    cpu_total[k] += v
+            n = max(1, len(walls))
+            print(
+                f"sequential, {n} submissions one at a time: POST {statistics.median(walls) * 1000:.0f} ms wall "
+                f"(median); CPU per submission: app {cpu_total['app'] / n * 1000:.1f} ms, PostgreSQL "
+                f"{cpu_total['db'] / n * 1000:.1f} ms, worker (notifications) {cpu_total['worker'] / n * 1000:.1f} ms",
+                flush=True,
+            )
+            n_sub += n
+        visible: list[float] = []
+        committed: list[float] = []
+        errors: list[str] = []
+        for r in range(args.rounds):
+            group = data["groups"][r]
+            job = {
+                "port": port,
+                "submissions": group["submissions"],
+                "observe": True,
+                "idec_cookie": group["idec_cookie"],
+                "poll_ms": args.poll_ms,
+            }
+            res, cpu = _run_client(job, meter, 1.0)
+            n = len(res["committed"])
+            n_sub += n
+            errors += res["errors"]
+            visible += res["visible"]
+            committed += res["committed"]
+            v = res["visible"] or [float("nan")]
+            c = res["committed"] or [float("nan")]
+            print(
+                f"round {r + 1}: {n}/{len(group['submissions'])} submissions in {res['wall']:.2f} s; visible p50 "
+                f"{statistics.median(v) * 1000:.0f} / p95 {_pct(v, 0.95) * 1000:.0f} / max {max(v) * 1000:.0f} ms; "
+                f"committed p50 {statistics.median(c) * 1000:.0f} / p95 {_pct(c, 0.95) * 1000:.0f} / max "
+                f"{max(c) * 1000:.0f} ms; {res['polls']} queue reads; CPU app {cpu['app']:.2f} s, PostgreSQL "
+                f"{cpu['db']:.2f} s, worker {cpu['worker']:.2f} s; {_uptime()}",
+                flush=True,
+            )
+        print(
+            f"\nALL ROUNDS ({args.rounds} x {args.concurrency} concurrent, gunicorn -w {args.workers}): "
+            f"{len(visible)} alerts seen, {len(errors)} errors"
+        )
+        for err in errors[:5]:
+            print("  error:", err)
+        if visible:
+            print(
+                f"submission -> alert visible in the IDEC queue: p50 {statistics.median(visible) * 1000:.0f} ms, "
+                f"p95 {_pct(visible, 0.95) * 1000:.0f} ms, max {max(visible) * 1000:.0f} ms"
+            )
+            print(
+                f"submission -> committed (POST answered): p50 {statistics.median(committed) * 1000:.0f} ms, "
+                f"p95 {_pct(committed, 0.95) * 1000:.0f} ms, max {max(committed) * 1000:.0f} ms"
+            )
+    finally:
+        gunicorn.terminate()
+        huey.terminate()
+        gunicorn.wait(30)
+        huey.wait(30)
+    from django.db import connection
 
     from parcours.notifications.models import Notification
     from parcours.telemonitoring.models import Alert, QuestionnaireResponse
 
     connection.connect()
+    pending = Alert.objects.filter(notify_pending=True).count()
     print(
-        f"PostgreSQL {getattr(connection, 'pg_version', 0) // 10000}; {total} submissions in {args.rounds} rounds of "
-        f"{args.concurrency} concurrent; {len(errors)} errors"
+        f"rows: {QuestionnaireResponse.objects.count()} responses, {Alert.objects.count()} alerts "
+        f"({pending} still to notify), {Notification.objects.filter(idempotency_key__startswith='tm-alert:').count()} "
+        f"alert messages in the outbox; PostgreSQL {getattr(connection, 'pg_version', 0) // 10000}"
     )
-    for err in errors[:5]:
-        print("  error:", err)
-    latencies.sort()
-    if latencies:
-        p95 = latencies[int(0.95 * (len(latencies) - 1))]
-        print(
-            f"submission -> alert visible in the IDEC queue: p50 {statistics.median(latencies) * 1000:.0f} ms, "
-            f"p95 {p95 * 1000:.0f} ms, max {latencies[-1] * 1000:.0f} ms (queue GETs per submission: "
-            f"{statistics.mean(polls):.2f} on average)"
-        )
-    print(
-        f"throughput {total / wall:.1f} submissions/s; rows: {QuestionnaireResponse.objects.count()} responses, "
-        f"{Alert.objects.count()} alerts, {Notification.objects.count()} outbox messages"
-    )
+    print("machine after:", _uptime())
     return 1 if errors else 0
+
+
+def profile_main(args: argparse.Namespace) -> int:
+    """One submission in-process (Django test client): the SQL it runs, then cProfile over 20 submissions."""
+    import cProfile
+    import io
+    import pstats
+
+    _setup_django(args)
+    data = _build(args, patients=25, idecs=1)
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    import parcours.telemonitoring.services as tm
+
+    tm._queue_notify = lambda alert_id: None  # the worker's part is profiled apart
+    client = Client()
+    subs = data["groups"][0]["submissions"]
+
+    def post(i: int) -> None:
+        r = client.post(f"/questionnaire/{subs[i]['token']}/", {**ANSWERS, "submission_key": subs[i]["key"]})
+        assert r.status_code == 200 and URGENT_MARK.encode() in r.content, r.status_code
+
+    post(0)
+    post(1)
+    with CaptureQueriesContext(connection) as queries:
+        post(2)
+    print(f"one submission: {len(queries.captured_queries)} SQL statements")
+    for q in queries.captured_queries:
+        print("   ", q["sql"][:150])
+    alert = tm.Alert.objects.order_by("-pk").first()
+    assert alert is not None
+    with CaptureQueriesContext(connection) as queries:
+        tm.alert_notify(alert_id=alert.pk)
+    print(f"its notification (worker): {len(queries.captured_queries)} SQL statements")
+    for q in queries.captured_queries:
+        print("   ", q["sql"][:150])
+    cpu, wall = time.process_time(), time.perf_counter()
+    for i in range(3, 5):
+        post(i)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for i in range(5, 25):
+        post(i)
+    profiler.disable()
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    print(
+        f"per submission (22, 20 of them under cProfile): {cpu / 22 * 1000:.1f} ms CPU, {wall / 22 * 1000:.1f} ms wall"
+    )
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
+    stats.sort_stats("cumulative").print_stats(r"parcours/|template/base|render", 45)
+    if os.environ.get("BENCH_PROFILE_DUMP"):
+        stats.dump_stats(os.environ["BENCH_PROFILE_DUMP"])
+    print(out.getvalue())
+    return 0
+
+
+def main() -> int:
+    if len(sys.argv) == 3 and sys.argv[1] == "--client":
+        return client_main(sys.argv[2])
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/parcours_bench_tm")
+    parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--sequential", type=int, default=10)
+    parser.add_argument("--poll-ms", type=int, default=100)
+    parser.add_argument("--profile", action="store_true")
+    args = parser.parse_args()
+    if args.profile:
+        return profile_main(args)
+    return server_main(args)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,10 @@ parsed JSON (dicts, floats). Then, for about ``--seconds`` each, on one core:
 * ``triage_document(docs)`` — the batch path of the CLI without I/O: validation of the whole array, grading,
   output dicts;
 * the same with JSON text in and out: ``loads_strict`` + ``triage_document`` + ``json.dumps`` (compact);
-* what ``parcours triage FILE`` does by default (indented output through ``cli.dumps_indented``);
+* what ``parcours triage FILE`` did by default before the fused path (indented output through
+  ``cli.dumps_indented``);
+* **the batch CLI path** — ``cli.triage_text``, what ``parcours triage FILE`` does now: JSON text in, JSON text
+  out, byte-identical to the reference path (checked here before timing), compact and indented (the default);
 * ``triage(assessment)`` alone on pre-validated assessments (what a Django service calls after its own
   validation).
 
@@ -36,7 +39,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from parcours.monitoring.cli import dumps_indented
+from parcours.monitoring.cli import _fast_text, dumps_indented, reference_text, triage_text
 from parcours.monitoring.triage import load_policy, loads_strict, parse_assessments, triage, triage_document
 
 IRAE_TERMS = (16, 17, 18, 9, 10, 8, 19, 20, 21, 28, 25, 3, 53, 49, 51, 23)
@@ -160,6 +163,17 @@ def main() -> int:
         dumps_indented(triage_document(loads_strict(text), policy=policy))
         return len(docs)
 
+    for compact in (True, False):  # the fused path must be taken and give the reference bytes
+        assert _fast_text(text, compact, policy) == reference_text(text, compact=compact, policy=policy)
+
+    def cli_compact() -> int:
+        triage_text(text, compact=True, policy=policy)
+        return len(docs)
+
+    def cli_indented() -> int:
+        triage_text(text, compact=False, policy=policy)
+        return len(docs)
+
     def engine_only() -> int:
         for assessment in assessments:
             triage(assessment, policy=policy)
@@ -169,6 +183,8 @@ def main() -> int:
         ("triage_document (validate + grade + output dicts), batch", batch),
         ("loads_strict + triage_document + json.dumps, batch", batch_json),
         ("CLI default (indented output): loads_strict + triage_document + dumps_indented", cli_default),
+        ("batch CLI path, cli.triage_text (fused), --compact", cli_compact),
+        ("batch CLI path, cli.triage_text (fused), indented (CLI default)", cli_indented),
         ("triage() on validated assessments", engine_only),
     ):
         rates = []

@@ -47,7 +47,12 @@ def place_of_care(patient: Patient) -> Literal["hdj", "home"]:
 
 def convention_for(patient: Patient) -> Convention:
     """Who gives each OK under the hospital–HAD agreement (CHU Limoges default when there is none)."""
-    row = convention_between(hospital_id=patient.hospital_id, had_id=patient.had_id)
+    return convention_between_ids(hospital_id=patient.hospital_id, had_id=patient.had_id)
+
+
+def convention_between_ids(*, hospital_id: int | None, had_id: int | None) -> Convention:
+    """``convention_for`` from the two organisations' ids (the board reads them without the patient)."""
+    row = convention_between(hospital_id=hospital_id, had_id=had_id)
     if row is None:
         return Convention()
     matrix = row.responsibilities or {}

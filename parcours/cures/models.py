@@ -99,7 +99,11 @@ class Cure(BaseModel):
             ),
         ]
         indexes = [
-            models.Index(fields=["date", "status"], name="cure_date_status"),
+            # Covering for the board's counts and scope (one index read, no table row per cure counted).
+            models.Index(
+                fields=["date", "status", "had", "lab_window_opens", "pharmacy", "patient"],
+                name="cure_board_cover",
+            ),
             models.Index(fields=["had", "date"], name="cure_had_date"),
             models.Index(fields=["pharmacy", "date"], name="cure_pharmacy_date"),
             models.Index(fields=["patient", "date"], name="cure_patient_date"),

@@ -1,6 +1,13 @@
 """The daily care synthesis as a PDF (WeasyPrint): one small HTML document per patient, one shared stylesheet.
 
-No Django import here: the process pool of the day's job imports only this module."""
+No Django import here: the process pool of the day's job imports only this module.
+
+Cost (see docs/benchmarks.md): WeasyPrint spends its time in the cascade, the layout and the font subsetting.
+So each process builds once and reuses the font configuration, the stylesheet and a small user-agent
+stylesheet holding only the elements the synthesis template uses (WeasyPrint's full HTML5 sheet, ~250 rules,
+is matched against every element of every document); only the system font DejaVu Sans (no web font, nothing
+fetched); no page-count footer (``counter(pages)`` makes WeasyPrint lay the document out twice); tables with
+a fixed layout (column widths given by the header row: no measuring pass over every cell)."""
 
 from __future__ import annotations
 
@@ -8,29 +15,61 @@ from functools import cache
 from typing import Any
 
 STYLE = """
-@page { size: A4; margin: 16mm 14mm; @bottom-right { content: counter(page) "/" counter(pages); font-size: 8pt; } }
+@page { size: A4; margin: 16mm 14mm; }
 body { font-family: "DejaVu Sans", sans-serif; font-size: 10pt; color: #111; }
 h1 { font-size: 15pt; margin: 0 0 4mm; }
 h2 { font-size: 11.5pt; margin: 5mm 0 2mm; border-bottom: 1px solid #999; }
-table { border-collapse: collapse; width: 100%; }
+table { border-collapse: collapse; width: 100%; table-layout: fixed; }
+.w8 { width: 8%; } .w12 { width: 12%; } .w15 { width: 15%; } .w20 { width: 20%; } .w25 { width: 25%; }
 th, td { border: 1px solid #bbb; padding: 1.5mm 2mm; text-align: left; vertical-align: top; }
 th { background: #eee; }
 .muted { color: #555; }
 .alert { color: #8a1c1c; font-weight: bold; }
 """
 
+# The user-agent rules the synthesis template needs (html, head, body, h1, h2, p, br, strong, span, table, tr,
+# th, td, ul, li), instead of WeasyPrint's whole HTML5 sheet.
+UA_STYLE = """
+html, body, h1, h2, p, ul, div { display: block }
+head, title, meta, style, script, link { display: none }
+p, ul { margin: 2mm 0 }
+ul { padding-left: 6mm }
+li { display: list-item; list-style: disc outside }
+table { display: table; box-sizing: border-box }
+tbody { display: table-row-group }
+thead { display: table-header-group }
+tr { display: table-row }
+td, th { display: table-cell }
+strong, b, th, h1, h2 { font-weight: bold }
+h1, h2 { break-after: avoid }
+br::before { content: "\\A"; white-space: pre-line }
+"""
+
 
 @cache
-def _stylesheet() -> Any:
+def _resources() -> tuple[Any, Any, Any]:
+    """The font configuration and the two stylesheets, built once per process."""
     from weasyprint import CSS
+    from weasyprint.text.fonts import FontConfiguration
 
-    return CSS(string=STYLE)
+    fonts = FontConfiguration()
+    return fonts, CSS(string=STYLE, font_config=fonts), CSS(string=UA_STYLE, font_config=fonts)
+
+
+@cache
+def _document_class() -> Any:
+    from weasyprint import HTML
+
+    class SynthesisHTML(HTML):  # type: ignore[misc]
+        def _ua_stylesheets(self, forms: bool = False) -> list[Any]:
+            return [_resources()[2]]
+
+    return SynthesisHTML
 
 
 def html_to_pdf(html: str) -> bytes:
     """One PDF from one HTML document. Imports no Django: it runs in the worker processes of the pool."""
-    from weasyprint import HTML
-
-    pdf = HTML(string=html).write_pdf(stylesheets=[_stylesheet()])
+    fonts, style, _ua = _resources()
+    pdf = _document_class()(string=html).write_pdf(stylesheets=[style], font_config=fonts)
     assert pdf is not None
     return bytes(pdf)

@@ -6,9 +6,8 @@ import datetime as dt
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -44,12 +43,18 @@ def cures_visible_to(user: User) -> QuerySet[Cure]:
     her HAD delivers and administers: the pharmacy and HAD staff are not on every care team."""
     if not user.is_active or not can_see_cures(user):
         return Cure.objects.none()
-    team = CareTeamMembership.objects.filter(patient=OuterRef("patient_id"), user=user, until__isnull=True)
-    scope = Q(Exists(team)) if has_perm(user, "patient.view") else Q(pk__in=[])
+    # The organisation's columns first: the database tests the OR's terms in order and skips the care-team
+    # sub-query for every cure of the user's HAD or pharmacy.
+    scope = Q(pk__in=[])
     if user.organisation_id is not None:
+        scope = Q(had_id=user.organisation_id)
         if has_perm(user, "pharmacy.prepare"):
             scope |= Q(pharmacy_id=user.organisation_id)
-        scope |= Q(had_id=user.organisation_id)
+    if has_perm(user, "patient.view"):
+        team = CareTeamMembership.objects.filter(
+            patient=OuterRef("patient_id"), user=user, until__isnull=True
+        )
+        scope |= Q(Exists(team))
     return Cure.objects.filter(scope)
 
 
@@ -160,11 +165,13 @@ def _is_coordinator(user: User) -> bool:
 
 def board(*, user: User, day: dt.date | None = None, limit: int = SECTION_LIMIT) -> Board:
     """What is due for this user: labs and OKs of the next 3 days, today's bags, deliveries, administrations
-    and reports. Each section is one count and one page of rows (``limit``), whatever the HAD's size."""
+    and reports. Whatever the HAD's size: every section's total in one counting statement, then one page of
+    rows (``limit``) per section; the OK section is filtered in SQL too (see ``_ok_section``)."""
     date = day or clock.today()
     now = clock.now()
     result = Board(date=date)
-    base = cures_visible_to(user).select_related("patient", "plan").only(*_ONLY)
+    visible = cures_visible_to(user)
+    base = visible.select_related("patient", "plan").only(*_ONLY)
     coordinator = _is_coordinator(user)
     wanted = {key for key, perm in SECTION_PERMS.items() if coordinator or has_perm(user, perm)}
     soon = date + dt.timedelta(days=3)
@@ -193,16 +200,21 @@ def board(*, user: User, day: dt.date | None = None, limit: int = SECTION_LIMIT)
         "administrations": (_("Administrations"), Q(date=date, status=CureStatus.DELIVERED)),
         "reports": (_("Synthèses à envoyer"), Q(date=date, status=CureStatus.ADMINISTERED)),
     }
+    counted = [key for key in filters if key in wanted]
+    totals: dict[str, int] = {}
+    if counted:
+        totals = visible.filter(date__gte=date, date__lte=soon).aggregate(
+            **{key: Count("pk", filter=filters[key][1]) for key in counted}
+        )
     for key in ("labs", "oks", "preparations", "deliveries", "administrations", "reports"):
         if key not in wanted:
             continue
         if key == "oks":
-            result.sections.append(_ok_section(user, base, date, soon, now, limit))
+            result.sections.append(_ok_section(user, visible, base, date, soon, now, limit))
             continue
         title, condition = filters[key]
-        qs = base.filter(condition).order_by("date", "planned_start", "id")
-        rows = list(qs[:limit])
-        total = len(rows) if len(rows) < limit else qs.count()
+        total = totals.get(key) or 0
+        rows = list(base.filter(condition).order_by("date", "planned_start", "id")[:limit]) if total else []
         items = [
             BoardItem(
                 c,
@@ -213,45 +225,72 @@ def board(*, user: User, day: dt.date | None = None, limit: int = SECTION_LIMIT)
             )
             for c in rows
         ]
-        result.sections.append(BoardSection(key, title, items, total))
+        result.sections.append(BoardSection(key, title, items, max(total, len(items))))
     return result
 
 
 def _ok_section(
-    user: User, base: QuerySet[Cure], date: dt.date, soon: dt.date, now: dt.datetime, limit: int
+    user: User,
+    visible: QuerySet[Cure],
+    base: QuerySet[Cure],
+    date: dt.date,
+    soon: dt.date,
+    now: dt.datetime,
+    limit: int,
 ) -> BoardSection:
-    """OKs still missing on ready cures, kept to the kinds the convention lets this user's party give."""
-    rows = list(
-        base.filter(date__gte=date, date__lte=soon, status=CureStatus.READY_FOR_OK).order_by(
-            "date", "planned_start", "id"
-        )
+    """OKs still missing on ready cures, kept to the kinds the convention lets this user's party give.
+
+    In SQL: the conventions of the (hospital, HAD) pairs of the ready cures decide which missing kinds are
+    this user's; a cure is listed when one of them has no valid OK (a ``NOT EXISTS``). Then one count, one
+    page of rows and the OKs of that page only, however many cures are waiting."""
+    title = _("OK clinique et biologique à donner")
+    ready = visible.filter(date__gte=date, date__lte=soon, status=CureStatus.READY_FOR_OK)
+    pairs = list(ready.order_by().values_list("patient__hospital_id", "patient__had_id").distinct())
+    if not pairs:
+        return BoardSection("oks", title, [], 0)
+    party = gate.party_of(user)
+    may_ok = has_perm(user, "cure.ok")
+    valid = OkDecision.objects.filter(
+        cure_id=OuterRef("pk"), decision="given", revoked_at__isnull=True, valid_until__gt=now
     )
+    kinds_of: dict[tuple[int | None, int | None], tuple[str, ...]] = {}
+    where = Q(pk__in=[])
+    for hospital_id, had_id in pairs:
+        convention = gate.convention_between_ids(hospital_id=hospital_id, had_id=had_id)
+        mine = tuple(
+            k
+            for k in ("cycle", "day_of_cure")
+            if not may_ok
+            or (party is not None and convention.allowed(k) in {"both", party})
+            or (k == "cycle" and party == "had" and convention.delegation_allowed)
+        )
+        kinds_of[(hospital_id, had_id)] = mine
+        if mine:
+            missing = Q(pk__in=[])
+            for k in mine:
+                missing |= ~Exists(valid.filter(kind=k))
+            where |= Q(patient__hospital_id=hospital_id, patient__had_id=had_id) & missing
+    waiting = base.filter(date__gte=date, date__lte=soon, status=CureStatus.READY_FOR_OK).filter(where)
+    rows = list(waiting.order_by("date", "planned_start", "id")[:limit])
+    total = len(rows) if len(rows) < limit else waiting.count()
     given: dict[int, set[str]] = defaultdict(set)
     if rows:
         for cure_id, kind in OkDecision.objects.filter(
             cure_id__in=[c.pk for c in rows], decision="given", revoked_at__isnull=True, valid_until__gt=now
         ).values_list("cure_id", "kind"):
             given[cure_id].add(kind)
-    party = gate.party_of(user)
-    may_ok = has_perm(user, "cure.ok")
-    conventions: dict[tuple[int | None, int | None], Any] = {}
-    items = []
-    for cure in rows:
-        key = (cure.patient.hospital_id, cure.patient.had_id)
-        if key not in conventions:
-            conventions[key] = gate.convention_for(cure.patient)
-        convention = conventions[key]
-        missing = tuple(k for k in ("cycle", "day_of_cure") if k not in given[cure.pk])
-        mine = tuple(
-            k
-            for k in missing
-            if not may_ok
-            or (party is not None and convention.allowed(k) in {"both", party})
-            or (k == "cycle" and party == "had" and convention.delegation_allowed)
+    items = [
+        BoardItem(
+            cure,
+            missing_ok=tuple(
+                k
+                for k in kinds_of[(cure.patient.hospital_id, cure.patient.had_id)]
+                if k not in given[cure.pk]
+            ),
         )
-        if mine:
-            items.append(BoardItem(cure, missing_ok=mine))
-    return BoardSection("oks", _("OK clinique et biologique à donner"), items[:limit], len(items))
+        for cure in rows
+    ]
+    return BoardSection("oks", title, items, total)
 
 
 def plan_cures_of(plan_id: int) -> QuerySet[Cure]:

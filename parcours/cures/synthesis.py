@@ -30,10 +30,9 @@ from parcours.clinical.models import Observation
 from parcours.core import clock
 from parcours.core.errors import Conflict, Forbidden
 from parcours.cures import pdf
-from parcours.cures.models import Administration, Cure, CureStatus, Synthesis, SynthesisRun
+from parcours.cures.models import Administration, Synthesis, SynthesisRun
 from parcours.notifications.services import notification_enqueue
 from parcours.patients.models import Patient, TimelineEvent
-from parcours.patients.timeline import timeline_record
 
 
 def _day_bounds(date: dt.date) -> tuple[dt.datetime, dt.datetime]:
@@ -61,7 +60,11 @@ class _Doc:
 
 
 def _context(
-    patient: Patient, date: dt.date, admins: list[Administration], vitals: list[Observation]
+    patient: Patient,
+    date: dt.date,
+    admins: list[Administration],
+    vitals: list[Observation],
+    excursions: list[TimelineEvent],
 ) -> dict[str, Any]:
     lang = (translation.get_language() or "fr")[:2]
     incidents = []
@@ -71,9 +74,7 @@ def _context(
                 _("Réaction à la perfusion de grade %(g)s : %(a)s")
                 % {"g": a.reaction_grade, "a": a.immediate_actions}
             )
-    for event in TimelineEvent.objects.filter(
-        patient=patient, kind="cure.cold_chain_excursion", at__range=_day_bounds(date)
-    ):
+    for event in excursions:
         label = event.data.get("label", {})
         incidents.append(str(label.get(lang) or label.get("fr") or ""))
     vital_rows = []
@@ -123,14 +124,22 @@ def _documents(patient_ids: Sequence[int], date: dt.date) -> list[_Doc]:
         patient_id__in=patient_ids, kind="vital", observed_at__gte=start, observed_at__lt=end
     ).order_by("observed_at", "id"):
         vitals.setdefault(o.patient_id, []).append(o)
-    patients = Patient.objects.filter(pk__in=patient_ids).select_related(
-        "had", "hospital", "gp", "referring_oncologist"
+    excursions: dict[int, list[TimelineEvent]] = {}
+    for e in TimelineEvent.objects.filter(
+        patient_id__in=patient_ids, kind="cure.cold_chain_excursion", at__range=_day_bounds(date)
+    ).order_by("-at", "-id"):
+        excursions.setdefault(e.patient_id, []).append(e)
+    patients = (
+        Patient.objects.filter(pk__in=patient_ids)
+        .select_related("had", "hospital", "gp", "referring_oncologist")
+        .order_by("pk")
     )
     return [
         _Doc(
             p,
             render_to_string(
-                "cures/synthesis_pdf.html", _context(p, date, admins.get(p.pk, []), vitals.get(p.pk, []))
+                "cures/synthesis_pdf.html",
+                _context(p, date, admins.get(p.pk, []), vitals.get(p.pk, []), excursions.get(p.pk, [])),
             ),
             admins.get(p.pk, []),
         )
@@ -170,62 +179,99 @@ def _recipients(patient: Patient, admins: list[Administration]) -> list[tuple[st
     return out
 
 
-def _deliver(doc: _Doc, content: bytes, date: dt.date, run: SynthesisRun | None, actor: User | None) -> int:
-    patient = doc.patient
-    synthesis, _created = Synthesis.objects.update_or_create(
-        patient=patient,
-        date=date,
-        defaults={"pdf": content, "generated_at": clock.now(), "run": run},
-    )
-    filename = f"synthese-{date.isoformat()}.pdf"
-    sent = []
-    for role, user in _recipients(patient, doc.admins):
-        notification_enqueue(
-            channel="email",
-            to=user.email,
-            subject=_("Synthèse quotidienne des soins — %(name)s — %(date)s")
-            % {"name": patient.display_name, "date": date.strftime("%d/%m/%Y")},
-            body=_(
-                "Bonjour,\n\nvous trouverez ci-joint la synthèse des soins à domicile du %(date)s pour %(name)s.\n\n"
-                "Parcours"
-            )
-            % {"date": date.strftime("%d/%m/%Y"), "name": patient.display_name},
-            idempotency_key=f"cure-synthesis:{patient.external_id}:{date.isoformat()}:{role}",
-            attachments=[(filename, content, "application/pdf")],
-            recipient=user,
-            patient_id=patient.pk,
-            actor=actor,
-        )
-        sent.append({"role": role, "to": user.email})
-    synthesis.recipients = sent
-    synthesis.save(update_fields=["recipients", "updated_at"])
-    timeline_record(
-        patient=patient,
-        actor=actor,
-        kind="cure.synthesis",
-        data={
-            "label": {
-                "fr": f"Synthèse quotidienne des soins du {date:%d/%m/%Y} envoyée ({len(sent)} destinataire(s))",
-                "en": f"Daily care synthesis of {date.isoformat()} sent ({len(sent)} recipient(s))",
-            },
-            "synthesis": str(synthesis.external_id),
-        },
-    )
-    audit_record(
-        actor=actor,
-        action="create",
-        object_type="synthesis",
-        object_id=str(synthesis.external_id),
-        patient_id=patient.pk,
-        detail={"recipients": [s["to"] for s in sent]},
-    )
-    from parcours.cures.services import cure_close
+def _deliver_batch(
+    items: Sequence[tuple[_Doc, bytes]], date: dt.date, run: SynthesisRun | None, actor: User | None
+) -> int:
+    """Write the results of a batch of patients in the caller's transaction, in a few statements: the
+    ``Synthesis`` rows (created or replaced), one outbox e-mail per recipient (idempotent key, so a second
+    run sends nothing twice), the timeline events, the audit events, and the day's administered cures
+    closed (``services.cures_close``). Returns the number of e-mails."""
+    from parcours.cures.services import cures_close
 
-    for admin in doc.admins:
-        cure = Cure.objects.get(pk=admin.cure_id)
-        if cure.status == CureStatus.ADMINISTERED:
-            cure_close(actor=actor, cure=cure)
-    return len(sent)
+    if not items:
+        return 0
+    now = clock.now()
+    existing = {
+        s.patient_id: s
+        for s in Synthesis.objects.filter(patient_id__in=[d.patient.pk for d, _pdf in items], date=date)
+    }
+    filename = f"synthese-{date.isoformat()}.pdf"
+    created: list[Synthesis] = []
+    replaced: list[Synthesis] = []
+    syntheses: list[tuple[_Doc, Synthesis]] = []
+    for doc, content in items:
+        patient = doc.patient
+        recipients = _recipients(patient, doc.admins)
+        row = existing.get(patient.pk)
+        if row is None:
+            row = Synthesis(patient=patient, date=date)
+            created.append(row)
+        else:
+            replaced.append(row)
+        row.pdf = content
+        row.generated_at = now
+        row.run = run
+        row.updated_at = now
+        row.recipients = [{"role": role, "to": user.email} for role, user in recipients]
+        syntheses.append((doc, row))
+        for role, user in recipients:
+            notification_enqueue(
+                channel="email",
+                to=user.email,
+                subject=_("Synthèse quotidienne des soins — %(name)s — %(date)s")
+                % {"name": patient.display_name, "date": date.strftime("%d/%m/%Y")},
+                body=_(
+                    "Bonjour,\n\nvous trouverez ci-joint la synthèse des soins à domicile du %(date)s pour "
+                    "%(name)s.\n\nParcours"
+                )
+                % {"date": date.strftime("%d/%m/%Y"), "name": patient.display_name},
+                idempotency_key=f"cure-synthesis:{patient.external_id}:{date.isoformat()}:{role}",
+                attachments=[(filename, content, "application/pdf")],
+                recipient=user,
+                patient_id=patient.pk,
+                actor=actor,
+            )
+    Synthesis.objects.bulk_create(created, batch_size=100)
+    if replaced:
+        Synthesis.objects.bulk_update(
+            replaced, ["pdf", "generated_at", "run", "updated_at", "recipients"], batch_size=100
+        )
+    actor_label = ""
+    if actor is not None and getattr(actor, "is_authenticated", False):
+        actor_label = actor.get_full_name() or actor.username
+    events = []
+    for doc, row in syntheses:
+        n = len(row.recipients)
+        events.append(
+            TimelineEvent(  # what ``timeline_record`` writes, in one statement for the batch
+                patient=doc.patient,
+                at=now,
+                actor=actor if actor_label else None,
+                actor_label=actor_label or "système",
+                kind="cure.synthesis",
+                data={
+                    "label": {
+                        "fr": f"Synthèse quotidienne des soins du {date:%d/%m/%Y} envoyée ({n} destinataire(s))",
+                        "en": f"Daily care synthesis of {date.isoformat()} sent ({n} recipient(s))",
+                    },
+                    "synthesis": str(row.external_id),
+                },
+            )
+        )
+        audit_record(
+            actor=actor,
+            action="create",
+            object_type="synthesis",
+            object_id=str(row.external_id),
+            patient_id=doc.patient.pk,
+            detail={"recipients": [r["to"] for r in row.recipients]},
+        )
+    TimelineEvent.objects.bulk_create(events, batch_size=200)
+    cures_close(
+        actor=actor,
+        cure_ids=[a.cure_id for doc, _pdf in items for a in doc.admins],  # only the administered ones close
+    )
+    return sum(len(row.recipients) for _doc, row in syntheses)
 
 
 def synthesis_run_request(*, actor: User, date: dt.date) -> SynthesisRun:
@@ -266,12 +312,12 @@ def synthesis_run_execute(
                     pending.extend((d, pool.submit(pdf.html_to_pdf, d.html)) for d in docs)
                 keep = batch if pool is not None and i + batch < len(ids) else 0
                 while len(pending) > keep:
-                    with transaction.atomic():  # one commit per slice of 25 patients, not per patient
-                        for _ in range(min(25, len(pending) - keep)):
-                            doc, result = pending.pop(0)
-                            content = result if isinstance(result, bytes) else result.result()
-                            sent += _deliver(doc, content, run.date, run, run.requested_by)
-                            done += 1
+                    take = min(batch, len(pending) - keep)
+                    slice_, pending = pending[:take], pending[take:]
+                    ready = [(d, r if isinstance(r, bytes) else r.result()) for d, r in slice_]
+                    with transaction.atomic():  # one commit per batch of patients
+                        sent += _deliver_batch(ready, run.date, run, run.requested_by)
+                        done += len(ready)
                         SynthesisRun.objects.filter(pk=run.pk).update(done=done, sent=sent)
                     if progress is not None:
                         progress(done, len(ids))
@@ -292,5 +338,5 @@ def synthesis_for_patient(*, actor: User | None, patient: Patient, date: dt.date
         return None
     content = pdf.html_to_pdf(docs[0].html)
     with transaction.atomic():
-        _deliver(docs[0], content, date, None, actor)
+        _deliver_batch([(docs[0], content)], date, None, actor)
     return Synthesis.objects.get(patient=patient, date=date)

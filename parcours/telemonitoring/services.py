@@ -16,12 +16,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, transaction
+from django.db.models import OuterRef, Subquery
 from django.utils.translation import gettext as _
 
 from parcours.accounts.models import User
 from parcours.accounts.permissions import has_perm
 from parcours.audit.services import audit_record
-from parcours.clinical.selectors import latest_by_code
+from parcours.clinical.models import Observation
 from parcours.core import clock
 from parcours.core.errors import Conflict, Forbidden, StaleEdit, TransitionRefused, ValidationFailed
 from parcours.links.models import SecureLink
@@ -70,13 +71,27 @@ _RANK = {Level.URGENT: 3, Level.SAME_DAY: 2, Level.ROUTINE: 1, Level.NONE: 0}
 def _observation_inputs(
     patient: Patient, *, now: dt.datetime
 ) -> tuple[list[dict[str, Any]], dict[str, Any], list[int], list[str]]:
-    """Latest lab of each code (lab window) and latest vitals (vital window) from ``parcours.clinical``."""
-    labs_by_code = latest_by_code(
-        patient, kind="lab", since=now - dt.timedelta(days=int(conf.get("lab_window_days")))
+    """Latest lab of each code (lab window) and latest vitals (vital window) from ``parcours.clinical``.
+
+    One query for both kinds (as ``clinical.selectors.latest_by_code`` twice would give: newest first, the
+    first row of each code wins, each kind within its own window)."""
+    lab_since = now - dt.timedelta(days=int(conf.get("lab_window_days")))
+    vital_since = now - dt.timedelta(hours=int(conf.get("vital_window_hours")))
+    labs_by_code: dict[str, Observation] = {}
+    vitals_by_code: dict[str, Observation] = {}
+    rows = (
+        Observation.objects.filter(
+            patient=patient, kind__in=("lab", "vital"), observed_at__gte=min(lab_since, vital_since)
+        )
+        .only("id", "kind", "code", "value", "unit", "lower", "upper", "observed_at")
+        .order_by("-observed_at", "-id")
     )
-    vitals_by_code = latest_by_code(
-        patient, kind="vital", since=now - dt.timedelta(hours=int(conf.get("vital_window_hours")))
-    )
+    for obs in rows:
+        if obs.kind == "lab":
+            if obs.observed_at >= lab_since:
+                labs_by_code.setdefault(obs.code, obs)
+        elif obs.observed_at >= vital_since:
+            vitals_by_code.setdefault(obs.code, obs)
     labs, skipped = lab_payload(labs_by_code.values())
     vitals = vital_payload(vitals_by_code.values())
     used = [o.pk for o in (*labs_by_code.values(), *vitals_by_code.values())]
@@ -123,12 +138,38 @@ def triage_record(
     window (PRO answers: 7 days, labs: 7 days, vitals: 48 h; configurable), so that a new lab never hides
     yesterday's grade-3 diarrhoea. Stored with the policy version and the exact engine input.
     """
+    return _triage(
+        actor=actor, patient=patient, trigger=trigger, response=response, observation_ids=observation_ids
+    )
+
+
+def _lock_patient_and_regimen(patient: Patient) -> str:
+    """Lock the patient's row (one triage at a time per patient) and read the plan's regimen: one statement."""
+    regimen = MonitoringPlan.objects.filter(patient=OuterRef("pk")).values("regimen")[:1]
+    row = (
+        Patient.objects.select_for_update(of=("self",))
+        .filter(pk=patient.pk)
+        .annotate(plan_regimen=Subquery(regimen))
+        .values_list("plan_regimen", flat=True)
+    )
+    found = list(row)
+    return (found[0] or "") if found else ""
+
+
+def _triage(
+    *,
+    actor: User | None,
+    patient: Patient,
+    trigger: str,
+    response: QuestionnaireResponse | None = None,
+    observation_ids: Sequence[int] = (),
+) -> TriageAssessment:
+    """:func:`triage_record` inside the caller's transaction (no savepoint: the caller rolls back as a whole)."""
     now = clock.now()
-    Patient.objects.select_for_update().filter(pk=patient.pk).first()  # one triage at a time per patient
+    regimen = _lock_patient_and_regimen(patient)
     pro_source = response or _latest_pro(patient, now=now)
     labs, vitals, used_obs, skipped = _observation_inputs(patient, now=now)
     payload: dict[str, Any] = {}
-    regimen = _plan_regimen(patient)
     if regimen:
         payload["regimen"] = regimen
     if pro_source is not None:
@@ -340,10 +381,15 @@ def alert_recipients(alert: Alert, step: int) -> list[User]:
     patient = alert.patient
     people: list[User] = []
     if step == 0:
-        people = _care_team(patient, ["idec"])
-        if alert.level == Level.URGENT:
+        if alert.level == Level.URGENT:  # one query for both roles
+            team = _care_team(patient, ["idec", "oncologist"])
+            people = [u for u in team if u.role is not None and u.role.code == "idec"]
             people += [patient.referring_oncologist] if patient.referring_oncologist else []
-            people += [u for u in _care_team(patient, ["oncologist"]) if u not in people]
+            people += [
+                u for u in team if u.role is not None and u.role.code == "oncologist" and u not in people
+            ]
+        else:
+            people = _care_team(patient, ["idec"])
     else:
         people = on_call_doctors(patient)
         if alert.level == Level.SAME_DAY and patient.referring_oncologist:
@@ -381,16 +427,16 @@ def _notify_people(alert: Alert, step: int, people: Sequence[User]) -> list[str]
             targets.append(("email", user.email))
         for channel, to in targets:
             try:
-                with transaction.atomic():
-                    notification_enqueue(
-                        channel=channel,
-                        to=to,
-                        subject=str(subject),
-                        body=str(body),
-                        idempotency_key=f"tm-alert:{alert.external_id}:{step}:{user.pk}:{channel}",
-                        recipient=user,
-                        patient_id=patient.pk,
-                    )
+                # no savepoint of ours: notification_enqueue raises ValidationFailed before writing anything
+                notification_enqueue(
+                    channel=channel,
+                    to=to,
+                    subject=str(subject),
+                    body=str(body),
+                    idempotency_key=f"tm-alert:{alert.external_id}:{step}:{user.pk}:{channel}",
+                    recipient=user,
+                    patient_id=patient.pk,
+                )
                 sent.append(f"{user.username}:{channel}")
             except ValidationFailed:  # a bad address must not block the other recipients
                 log.warning("alert %s: bad %s address for user %s", alert.pk, channel, user.pk)
@@ -775,9 +821,19 @@ class Instruction:
 
 def care_team_phones(patient: Patient) -> tuple[tuple[str, str], ...]:
     phones: list[tuple[str, str]] = []
-    for idec in _care_team(patient, ["idec"])[:1]:
-        if idec.phone:
-            phones.append((_("Infirmière de coordination (IDEC)"), idec.phone))
+    first_idec = (
+        User.objects.filter(
+            is_active=True,
+            role__code="idec",
+            memberships__patient=patient,
+            memberships__until__isnull=True,
+        )
+        .order_by("pk")
+        .values_list("phone", flat=True)[:1]
+    )
+    for phone in first_idec:
+        if phone:
+            phones.append((_("Infirmière de coordination (IDEC)"), phone))
     phones.append((_("Équipe soignante (standard)"), str(conf.get("care_team_phone"))))
     return tuple(phones)
 
@@ -835,8 +891,11 @@ class SubmitOutcome:
     duplicate: bool
 
 
-def _outcome(response: QuestionnaireResponse, *, duplicate: bool) -> SubmitOutcome:
-    assessment = response.assessments.order_by("-assessed_at", "-id").first()
+def _outcome(
+    response: QuestionnaireResponse, *, duplicate: bool, assessment: TriageAssessment | None = None
+) -> SubmitOutcome:
+    if assessment is None:
+        assessment = response.assessments.order_by("-assessed_at", "-id").first()
     level = assessment.level if assessment is not None else Level.NONE
     return SubmitOutcome(response, assessment, patient_instruction(level, response.patient), duplicate)
 
@@ -881,7 +940,8 @@ def _store_and_triage(
     channel: str,
     audience: str = "",
     link_id: str = "",
-) -> QuestionnaireResponse:
+) -> tuple[QuestionnaireResponse, TriageAssessment]:
+    """Inside the caller's transaction: the response, its assignment and task, audit, timeline, the triage."""
     now = clock.now()
     if assignment is not None:
         assignment = QuestionnaireAssignment.objects.select_for_update().get(pk=assignment.pk)
@@ -949,8 +1009,8 @@ def _store_and_triage(
             due_at=now,
             detail=_("Message libre du patient : %(text)s") % {"text": free_text.strip()[:400]},
         )
-    triage_record(actor=actor, patient=patient, trigger=TriageTrigger.QUESTIONNAIRE, response=response)
-    return response
+    assessment = _triage(actor=actor, patient=patient, trigger=TriageTrigger.QUESTIONNAIRE, response=response)
+    return response, assessment
 
 
 def _existing_response(key: str) -> QuestionnaireResponse | None:
@@ -987,12 +1047,13 @@ def response_submit_by_link(
     link, assignment = link_context(token=token, client_ip=client_ip)
     definition = questionnaires.load(assignment.questionnaire, assignment.regimen)
     cleaned = _clean(definition, answers, free_text)
+    patient = link.patient  # loaded with the link by link_open (the locked copy below does not carry it)
     try:
         with transaction.atomic():
             link = link_consume(link=link)
-            response = _store_and_triage(
+            response, assessment = _store_and_triage(
                 actor=None,
-                patient=link.patient,
+                patient=patient,
                 assignment=assignment,
                 definition=definition,
                 answers=cleaned,
@@ -1007,7 +1068,7 @@ def response_submit_by_link(
         if previous is None:
             raise
         return _outcome(previous, duplicate=True)
-    return _outcome(response, duplicate=False)
+    return _outcome(response, duplicate=False, assessment=assessment)
 
 
 def response_submit_proxy(
@@ -1052,7 +1113,7 @@ def response_submit_proxy(
     cleaned = _clean(definition, answers, free_text)
     try:
         with transaction.atomic():
-            response = _store_and_triage(
+            response, assessment = _store_and_triage(
                 actor=actor,
                 patient=patient,
                 assignment=assignment,
@@ -1067,7 +1128,7 @@ def response_submit_proxy(
         if previous is None:
             raise
         return _outcome(previous, duplicate=True)
-    return _outcome(response, duplicate=False)
+    return _outcome(response, duplicate=False, assessment=assessment)
 
 
 # ------------------------------------------------------------------------------ assignments & links
