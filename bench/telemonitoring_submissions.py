@@ -421,7 +421,28 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]  # nearest rank
 
 
-def _run_client(job: dict[str, Any], meter: Meter, settle: float) -> tuple[dict[str, Any], dict[str, float]]:
+def _notified(patients: list[str], timeout: float = 120) -> tuple[list[float], float]:
+    """Wait until the worker has notified the alerts of these patients; their opened -> notified delays."""
+    from django.db import connection
+
+    from parcours.telemonitoring.models import Alert
+
+    start = time.perf_counter()
+    rows: list[tuple[Any, Any]] = []
+    while time.perf_counter() - start < timeout:
+        rows = list(
+            Alert.objects.filter(patient__external_id__in=patients).values_list("opened_at", "notified_at")
+        )
+        if rows and all(n is not None for _, n in rows):
+            break
+        time.sleep(0.2)
+    connection.close()
+    return [(n - o).total_seconds() for o, n in rows if n is not None], time.perf_counter() - start
+
+
+def _run_client(
+    job: dict[str, Any], meter: Meter, settle: float
+) -> tuple[dict[str, Any], dict[str, float], list[float]]:
     path = ROOT / "var" / "bench-tm" / "client-job.json"
     path.write_text(json.dumps(job))
     proc = subprocess.Popen(
@@ -439,8 +460,8 @@ def _run_client(job: dict[str, Any], meter: Meter, settle: float) -> tuple[dict[
     proc.stdin.flush()
     result = json.loads(proc.stdout.readline())
     proc.wait()
-    time.sleep(settle)  # the worker finishes the notifications of this phase
-    return result, meter.since(before)
+    lags, _ = _notified([sub["patient"] for sub in job["submissions"]])  # the worker's part of this phase
+    return result, meter.since(before), lags
 
 
 def _wait_http(port: int, timeout: float = 90) -> None:
@@ -468,7 +489,18 @@ def server_main(args: argparse.Namespace) -> int:
         env=env,
     )  # fmt: skip
     huey = subprocess.Popen(
-        [sys.executable, "manage.py", "run_huey", "-w", "1", "-n", "--quiet"],
+        [
+            "nice",
+            "-n",
+            str(args.worker_nice),
+            sys.executable,
+            "manage.py",
+            "run_huey",
+            "-w",
+            "1",
+            "-n",
+            "--quiet",
+        ],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -498,7 +530,9 @@ def server_main(args: argparse.Namespace) -> int:
             cpu_total = {"app": 0.0, "db": 0.0, "worker": 0.0}
             walls = []
             for sub in group["submissions"][: args.sequential]:
-                res, cpu = _run_client({"port": port, "submissions": [sub], "observe": False}, meter, 0.5)
+                res, cpu, _lags = _run_client(
+                    {"port": port, "submissions": [sub], "observe": False}, meter, 0.5
+                )
                 if res["errors"]:
                     print("  error:", res["errors"][:3])
                 walls += res["committed"]
@@ -524,7 +558,8 @@ def server_main(args: argparse.Namespace) -> int:
                 "idec_cookie": group["idec_cookie"],
                 "poll_ms": args.poll_ms,
             }
-            res, cpu = _run_client(job, meter, 1.0)
+            res, cpu, lags = _run_client(job, meter, 1.0)
+            lags = lags or [float("nan")]
             n = len(res["committed"])
             n_sub += n
             errors += res["errors"]
@@ -537,7 +572,8 @@ def server_main(args: argparse.Namespace) -> int:
                 f"{statistics.median(v) * 1000:.0f} / p95 {_pct(v, 0.95) * 1000:.0f} / max {max(v) * 1000:.0f} ms; "
                 f"committed p50 {statistics.median(c) * 1000:.0f} / p95 {_pct(c, 0.95) * 1000:.0f} / max "
                 f"{max(c) * 1000:.0f} ms; {res['polls']} queue reads; CPU app {cpu['app']:.2f} s, PostgreSQL "
-                f"{cpu['db']:.2f} s, worker {cpu['worker']:.2f} s; {_uptime()}",
+                f"{cpu['db']:.2f} s, worker {cpu['worker']:.2f} s; alert opened -> notified (outbox rows written) "
+                f"p50 {statistics.median(lags) * 1000:.0f} / max {max(lags) * 1000:.0f} ms; {_uptime()}",
                 flush=True,
             )
         print(
@@ -645,6 +681,12 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--sequential", type=int, default=10)
     parser.add_argument("--poll-ms", type=int, default=100)
+    parser.add_argument(
+        "--worker-nice",
+        type=int,
+        default=0,
+        help="niceness of the Huey consumer (10: the web requests first)",
+    )
     parser.add_argument("--profile", action="store_true")
     args = parser.parse_args()
     if args.profile:
