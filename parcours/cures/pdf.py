@@ -52,7 +52,7 @@ def _resources() -> tuple[Any, Any, Any]:
 def _document_class() -> Any:
     from weasyprint import HTML
 
-    class SynthesisHTML(HTML):  # type: ignore[misc]
+    class SynthesisHTML(HTML):
         def _ua_stylesheets(self, forms: bool = False) -> list[Any]:
             return [_resources()[2]]
 

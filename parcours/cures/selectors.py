@@ -268,7 +268,7 @@ def _ok_section(
         if mine:
             missing = Q(pk__in=[])
             for k in mine:
-                missing |= ~Exists(valid.filter(kind=k))
+                missing |= Q(~Exists(valid.filter(kind=k)))
             where |= Q(patient__hospital_id=hospital_id, patient__had_id=had_id) & missing
     waiting = base.filter(date__gte=date, date__lte=soon, status=CureStatus.READY_FOR_OK).filter(where)
     rows = list(waiting.order_by("date", "planned_start", "id")[:limit])

@@ -1132,6 +1132,16 @@ def cure_administer(
             )
     except IntegrityError as exc:  # the one-per-cure constraint: a concurrent double submission
         raise Conflict(_("La cure a déjà été administrée.")) from exc
+    if cure.place == "home":
+        # Sequence S2 (domain.md §2.1): the IDEC calls the patient at D+10 after each home administration.
+        # A task of telemonitoring, created once the administration is committed (idempotent per patient
+        # and day); ``robust``: a failure there is logged and never undoes the administration.
+        from parcours.telemonitoring.schedules import followup_call_schedule
+
+        patient_for_call, at = cure.patient, started_at
+        transaction.on_commit(
+            lambda: followup_call_schedule(patient=patient_for_call, administered_at=at), robust=True
+        )
     if reaction_grade > 0:
         timeline_record(
             patient=cure.patient,

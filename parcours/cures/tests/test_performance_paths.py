@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.utils import timezone
 
 from parcours.audit.models import AuditEvent
 from parcours.cures import pdf, selectors, services, synthesis
@@ -89,3 +90,23 @@ def test_the_pdf_is_one_page_holding_what_was_done(cw: CureWorld, clock) -> None
     assert "LOT-42" in text and "pembrolizumab" in text and "36,9" in text
     assert "Arrêt de la perfusion" in text and "Pompe et pied" in text
     assert pdf.html_to_pdf(doc.html).startswith(b"%PDF")
+
+
+def test_a_home_administration_schedules_the_idec_follow_up_call_at_d10(
+    cw: CureWorld,
+    clock,
+    django_capture_on_commit_callbacks,  # type: ignore[no-untyped-def]
+) -> None:
+    from parcours.telemonitoring.models import WorkTask
+
+    cure = run_to_delivered(cw, cw.first_cure(cw.plan()), clock)
+    assert cure.place == "home"
+    with django_capture_on_commit_callbacks(execute=True):
+        administer(cw, cure, clock)
+    (task,) = WorkTask.objects.filter(patient=cw.patient, kind="followup_call")
+    assert timezone.localtime(task.due_at).date() == TODAY + dt.timedelta(days=10)
+    with django_capture_on_commit_callbacks(execute=True):  # the same day again: still one task
+        from parcours.telemonitoring.schedules import followup_call_schedule
+
+        followup_call_schedule(patient=cw.patient, administered_at=T0)
+    assert WorkTask.objects.filter(patient=cw.patient, kind="followup_call").count() == 1
