@@ -182,6 +182,14 @@ def client_main(job_path: str) -> int:
                 time.sleep(pause)
 
     ready = [i for i in range(len(subs)) if forms[i] is not None]
+    if job.get("sequential"):  # one submission at a time, back to back
+        wall = time.perf_counter()
+        for i in ready:
+            fire(i, threading.Barrier(1))
+        wall = time.perf_counter() - wall
+        committed = [a - s for s, a in zip(sent, answered, strict=True) if s is not None and a is not None]
+        print(json.dumps({"committed": committed, "visible": [], "polls": 0, "wall": wall, "errors": errors}))
+        return 0
     barrier = threading.Barrier(len(ready) + (1 if job.get("observe") else 0))
     threads = [threading.Thread(target=fire, args=(i, barrier)) for i in ready]
     for t in threads:
@@ -390,13 +398,18 @@ class Meter:
     """CPU seconds of the app workers, the database backends and the Huey consumer between two snapshots."""
 
     def __init__(self, url: str, gunicorn: int, huey: int) -> None:
+        from django.db import connection
+
         self.url, self.gunicorn, self.huey = url, gunicorn, huey
         self.tick = os.sysconf("SC_CLK_TCK")
+        with connection.cursor() as cur:  # this script's own connection (it waits for the notifications)
+            cur.execute("SELECT pg_backend_pid()")
+            self.own_backend = int(cur.fetchone()[0])
 
     def snapshot(self) -> dict[str, dict[int, int]]:
         groups = {
             "app": _children(self.gunicorn),
-            "db": _pg_backends(self.url),
+            "db": [p for p in _pg_backends(self.url) if p != self.own_backend],
             "worker": [self.huey, *_children(self.huey)],
         }
         return {name: {pid: _cpu_ticks([pid]) for pid in pids} for name, pids in groups.items()}
@@ -423,7 +436,6 @@ def _pct(values: list[float], q: float) -> float:
 
 def _notified(patients: list[str], timeout: float = 120) -> tuple[list[float], float]:
     """Wait until the worker has notified the alerts of these patients; their opened -> notified delays."""
-    from django.db import connection
 
     from parcours.telemonitoring.models import Alert
 
@@ -436,7 +448,6 @@ def _notified(patients: list[str], timeout: float = 120) -> tuple[list[float], f
         if rows and all(n is not None for _, n in rows):
             break
         time.sleep(0.2)
-    connection.close()
     return [(n - o).total_seconds() for o, n in rows if n is not None], time.perf_counter() - start
 
 
@@ -527,22 +538,17 @@ def server_main(args: argparse.Namespace) -> int:
         n_sub = 0
         if args.sequential:
             group = data["groups"][-1]
-            cpu_total = {"app": 0.0, "db": 0.0, "worker": 0.0}
-            walls = []
-            for sub in group["submissions"][: args.sequential]:
-                res, cpu, _lags = _run_client(
-                    {"port": port, "submissions": [sub], "observe": False}, meter, 0.5
-                )
-                if res["errors"]:
-                    print("  error:", res["errors"][:3])
-                walls += res["committed"]
-                for k, v in cpu.items():
-                    cpu_total[k] += v
-            n = max(1, len(walls))
+            subs = group["submissions"][: args.sequential]
+            res, cpu, lags = _run_client({"port": port, "submissions": subs, "sequential": True}, meter, 1.0)
+            if res["errors"]:
+                print("  error:", res["errors"][:3])
+            walls = res["committed"] or [float("nan")]
+            n = max(1, len(res["committed"]))
             print(
-                f"sequential, {n} submissions one at a time: POST {statistics.median(walls) * 1000:.0f} ms wall "
-                f"(median); CPU per submission: app {cpu_total['app'] / n * 1000:.1f} ms, PostgreSQL "
-                f"{cpu_total['db'] / n * 1000:.1f} ms, worker (notifications) {cpu_total['worker'] / n * 1000:.1f} ms",
+                f"sequential, {n} submissions one after another: POST {statistics.median(walls) * 1000:.0f} ms "
+                f"wall (median); CPU per submission: app {cpu['app'] / n * 1000:.1f} ms, PostgreSQL "
+                f"{cpu['db'] / n * 1000:.1f} ms, worker (notifications: outbox rows, then sending) "
+                f"{cpu['worker'] / n * 1000:.1f} ms; {_uptime()}",
                 flush=True,
             )
             n_sub += n
@@ -619,7 +625,7 @@ def profile_main(args: argparse.Namespace) -> int:
     import pstats
 
     _setup_django(args)
-    data = _build(args, patients=25, idecs=1)
+    data = _build(args, patients=45, idecs=1)
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -648,18 +654,21 @@ def profile_main(args: argparse.Namespace) -> int:
     print(f"its notification (worker): {len(queries.captured_queries)} SQL statements")
     for q in queries.captured_queries:
         print("   ", q["sql"][:150])
-    cpu, wall = time.process_time(), time.perf_counter()
-    for i in range(3, 5):
+    backends = _pg_backends(args.database_url)
+    db_cpu, cpu, wall = _cpu_ticks(backends), time.process_time(), time.perf_counter()
+    for i in range(3, 23):
         post(i)
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    db_cpu = (_cpu_ticks(backends) - db_cpu) / os.sysconf("SC_CLK_TCK")
+    print(
+        f"per submission (20, in-process test client, no cProfile): {cpu / 20 * 1000:.1f} ms CPU here, "
+        f"{db_cpu / 20 * 1000:.1f} ms CPU in PostgreSQL, {wall / 20 * 1000:.1f} ms wall"
+    )
     profiler = cProfile.Profile()
     profiler.enable()
-    for i in range(5, 25):
+    for i in range(23, 43):
         post(i)
     profiler.disable()
-    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-    print(
-        f"per submission (22, 20 of them under cProfile): {cpu / 22 * 1000:.1f} ms CPU, {wall / 22 * 1000:.1f} ms wall"
-    )
     out = io.StringIO()
     stats = pstats.Stats(profiler, stream=out)
     stats.sort_stats("cumulative").print_stats(r"parcours/|template/base|render", 45)

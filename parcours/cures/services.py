@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any, Literal, ParamSpec, TypeVar
 
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -1202,6 +1202,8 @@ def cures_close(*, actor: User | None, cure_ids: Sequence[int]) -> int:
     now = clock.now()
     label = (actor.get_full_name() or actor.username) if actor is not None else "système"
     events = []
+    plain: list[int] = []
+    changed: list[Cure] = []
     for cure in cures:
         bag_row = bags.get(cure.pk)
         state = _state_from(
@@ -1222,6 +1224,14 @@ def cures_close(*, actor: User | None, cure_ids: Sequence[int]) -> int:
                 detail={"event": result.event, "reasons": list(result.codes)},
             )
         record = result.history[-1]
+        if (result.status, result.cure_date, result.delivered_at) == (
+            CureStatus.CLOSED,
+            cure.date,
+            cure.delivered_at,
+        ):
+            plain.append(cure.pk)  # only the status changes: one UPDATE for all of them
+        else:
+            changed.append(cure)
         cure.status = result.status
         cure.status_changed_at = now
         cure.date = result.cure_date
@@ -1250,11 +1260,14 @@ def cures_close(*, actor: User | None, cure_ids: Sequence[int]) -> int:
             patient_id=cure.patient_id,
             detail={"event": record.event, "from": record.from_status, "to": record.to_status},
         )
-    Cure.objects.bulk_update(
-        cures,
-        ["status", "status_changed_at", "date", "delivered_at", "version", "updated_at"],
-        batch_size=500,
-    )
+    if plain:  # the rows are locked: version + 1 here is the version checked above + 1
+        Cure.objects.filter(pk__in=plain).update(
+            status=CureStatus.CLOSED, status_changed_at=now, version=F("version") + 1, updated_at=now
+        )
+    if changed:
+        Cure.objects.bulk_update(
+            changed, ["status", "status_changed_at", "date", "delivered_at", "version", "updated_at"]
+        )
     CureEvent.objects.bulk_create(events, batch_size=500)
     return len(cures)
 
