@@ -17,7 +17,9 @@ register = template.Library()
 
 _PLACEHOLDER = uuid.UUID(int=0)
 # Only the routes whose single argument is a UUID (ids are UUIDs: nothing in them needs quoting).
-ROUTES = frozenset({"patient", "proxy", "alert_ack", "alert_action", "alert_close", "hold_review", "task_done"})
+ROUTES = frozenset(
+    {"patient", "proxy", "alert_ack", "alert_action", "alert_close", "hold_review", "task_done"}
+)
 
 
 @lru_cache(maxsize=64)
