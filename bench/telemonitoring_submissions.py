@@ -9,8 +9,8 @@ Measured as production runs it: a real multi-process server and a separate clien
    pending questionnaire and a secure link issued and sent (SMS) through the outbox as the IDEC would.
 2. **Server**: ``gunicorn config.wsgi -w <--workers> -b 127.0.0.1:<free port>`` (sync workers, settings
    ``config.settings.local`` with ``DJANGO_DEBUG=false``, ``PARCOURS_VAR_DIR=var/bench-tm``), and one Huey
-   consumer (``manage.py run_huey -w 1``, periodic tasks off) that runs the alert notifications (outbox rows),
-   as in production. The workers are warmed up first.
+   consumer (``manage.py run_huey -w 1``, periodic tasks off) that runs the alert notifications (outbox rows,
+   then one task per message sends it), as in production. The workers are warmed up first.
 3. **Client**: a separate Python process (this script with ``--client``; standard library only, no Django) with
    one thread per submission using ``http.client``. Before the start, each thread opens the patient's page
    (``GET /questionnaire/<token>/``: CSRF cookie and token, as the browser does while the patient answers). Then
@@ -27,11 +27,13 @@ Two figures per submission (client clock):
 
 CPU: user+system time of the gunicorn workers, of the PostgreSQL backends of this database and of the Huey
 consumer, read from ``/proc`` around each phase (so other engineers' processes on the machine do not count).
-The ``--sequential`` phase (one submission at a time, no IDEC polling) gives the CPU cost of one submission.
+The ``--sequential`` phase (submissions one after another, no IDEC polling) gives the CPU cost of one
+submission. After each phase the script waits until the worker has written and sent the alerts' messages
+(and prints how long after the alert they were written: "opened -> notified").
 The machine's load (``uptime``) is printed before and after.
 
     .venv/bin/python bench/telemonitoring_submissions.py [--database-url postgres://postgres@127.0.0.1:5432/parcours_bench_tm]
-        [--concurrency 50] [--rounds 2] [--workers 4] [--sequential 10] [--poll-ms 100]
+        [--concurrency 50] [--rounds 2] [--workers 4] [--sequential 10] [--poll-ms 100] [--worker-nice 0]
     .venv/bin/python bench/telemonitoring_submissions.py --profile   # one submission in-process: queries + cProfile
 """
 
@@ -666,11 +668,11 @@ def profile_main(args: argparse.Namespace) -> int:
     for q in queries.captured_queries:
         print("   ", q["sql"][:150])
     backends = _pg_backends(args.database_url)
-    db_cpu, cpu, wall = _cpu_ticks(backends), time.process_time(), time.perf_counter()
+    db_ticks, cpu, wall = _cpu_ticks(backends), time.process_time(), time.perf_counter()
     for i in range(3, 23):
-        post(i)  # (the same 20 again under cProfile below)
+        post(i)  # (20 more under cProfile below)
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-    db_cpu = (_cpu_ticks(backends) - db_cpu) / os.sysconf("SC_CLK_TCK")
+    db_cpu = (_cpu_ticks(backends) - db_ticks) / os.sysconf("SC_CLK_TCK")
     print(
         f"per submission (20, in-process test client, no cProfile): {cpu / 20 * 1000:.1f} ms CPU here, "
         f"{db_cpu / 20 * 1000:.1f} ms CPU in PostgreSQL, {wall / 20 * 1000:.1f} ms wall"
@@ -682,7 +684,8 @@ def profile_main(args: argparse.Namespace) -> int:
     profiler.disable()
     out = io.StringIO()
     stats = pstats.Stats(profiler, stream=out)
-    print(f"Python function calls per submission (deterministic): {stats.total_calls // 20}")  # type: ignore[attr-defined]
+    calls = int(getattr(stats, "total_calls", 0))
+    print(f"Python function calls per submission (deterministic): {calls // 20}")
     stats.sort_stats("cumulative").print_stats(r"parcours/|template/base|render", 45)
     if os.environ.get("BENCH_PROFILE_DUMP"):
         stats.dump_stats(os.environ["BENCH_PROFILE_DUMP"])

@@ -59,6 +59,12 @@ def _document_class() -> Any:
     return SynthesisHTML
 
 
+def warm_up() -> None:
+    """Build the fonts and stylesheets when a worker starts (the pool's initializer), not on its first page."""
+    _resources()
+    _document_class()
+
+
 def html_to_pdf(html: str) -> bytes:
     """One PDF from one HTML document. Imports no Django: it runs in the worker processes of the pool."""
     fonts, style, _ua = _resources()

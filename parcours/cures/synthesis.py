@@ -1,8 +1,10 @@
 """The daily care synthesis: one PDF per patient cared for at home that day, sent to the prescriber and the GP
 through the notifications outbox (attachment), put on the timeline; the day's administered cures are closed.
 
-The day's job renders every HTML document first (Django templates, one process), then turns them into PDFs
-with WeasyPrint in a small process pool (``PARCOURS_PDF_WORKERS``, default: the number of cores).
+The day's job works by batches of 50 patients: the main process reads a batch in a few queries, renders its HTML
+(Django template) and queues its PDFs to a small process pool (WeasyPrint, ``PARCOURS_PDF_WORKERS``, default:
+the number of cores), then writes the previous batch in one transaction (bulk inserts, the outbox, the cures
+closed in one go) while the workers render. Figures and method: docs/benchmarks.md (home cures).
 """
 
 from __future__ import annotations
@@ -165,7 +167,9 @@ def pdf_pool(expected: int) -> Iterator[ProcessPoolExecutor | None]:
     if n <= 1 or expected < 20:
         yield None
         return
-    with ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn")) as pool:
+    with ProcessPoolExecutor(
+        max_workers=n, mp_context=multiprocessing.get_context("spawn"), initializer=pdf.warm_up
+    ) as pool:
         yield pool
 
 

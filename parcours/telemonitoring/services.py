@@ -940,11 +940,13 @@ def _store_and_triage(
     channel: str,
     audience: str = "",
     link_id: str = "",
+    assignment_locked: bool = False,
 ) -> tuple[QuestionnaireResponse, TriageAssessment]:
     """Inside the caller's transaction: the response, its assignment and task, audit, timeline, the triage."""
     now = clock.now()
     if assignment is not None:
-        assignment = QuestionnaireAssignment.objects.select_for_update().get(pk=assignment.pk)
+        if not assignment_locked:
+            assignment = QuestionnaireAssignment.objects.select_for_update().get(pk=assignment.pk)
         if assignment.status == AssignmentStatus.SUBMITTED:
             raise Conflict(_("Ce questionnaire a déjà été rempli."))
         if assignment.status == AssignmentStatus.CANCELLED:
@@ -1044,13 +1046,22 @@ def response_submit_by_link(
         if link is None or str(link.external_id) != previous.link_id:
             raise LinkRefused("unknown")
         return _outcome(previous, duplicate=True)
-    link, assignment = link_context(token=token, client_ip=client_ip)
-    definition = questionnaires.load(assignment.questionnaire, assignment.regimen)
-    cleaned = _clean(definition, answers, free_text)
+    link = link_open(token=token, purpose=LINK_PURPOSE, client_ip=client_ip)
     patient = link.patient  # loaded with the link by link_open (the locked copy below does not carry it)
     try:
+        # One transaction: anything refused below (unknown questionnaire, invalid answers, a racing
+        # submission) rolls the link's consumption back, so nothing is recorded and the link still works.
         with transaction.atomic():
             link = link_consume(link=link)
+            assignment = (
+                QuestionnaireAssignment.objects.select_for_update()
+                .filter(external_id=link.target_id, patient_id=patient.pk)
+                .first()
+            )  # read once, locked (it was read twice: to open the form's definition, then locked)
+            if assignment is None:
+                raise LinkRefused("unknown")
+            definition = questionnaires.load(assignment.questionnaire, assignment.regimen)
+            cleaned = _clean(definition, answers, free_text)
             response, assessment = _store_and_triage(
                 actor=None,
                 patient=patient,
@@ -1062,6 +1073,7 @@ def response_submit_by_link(
                 channel=ResponseChannel.LINK,
                 audience=link.audience,
                 link_id=str(link.external_id),
+                assignment_locked=True,
             )
     except IntegrityError:  # the same key raced in another request: it won
         previous = _existing_response(key)

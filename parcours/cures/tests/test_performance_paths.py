@@ -110,3 +110,11 @@ def test_a_home_administration_schedules_the_idec_follow_up_call_at_d10(
 
         followup_call_schedule(patient=cw.patient, administered_at=T0)
     assert WorkTask.objects.filter(patient=cw.patient, kind="followup_call").count() == 1
+
+
+def test_the_pdf_pool_renders_in_spawned_worker_processes(settings) -> None:  # type: ignore[no-untyped-def]
+    settings.PARCOURS_PDF_WORKERS = 2
+    with synthesis.pdf_pool(20) as pool:
+        assert pool is not None
+        out = synthesis.render_pdfs(["<h1>Synthèse</h1><p>LOT-42</p>"] * 4, pool=pool)
+    assert len(out) == 4 and all(o.startswith(b"%PDF") for o in out)
