@@ -128,7 +128,11 @@ def _roles_back_after_flush(request: pytest.FixtureRequest) -> None:
     """Transactional tests flush every table, data migrations included: put the roles back first."""
     marker = request.node.get_closest_marker("django_db")
     transactional_mark = marker is not None and bool(marker.kwargs.get("transaction"))
-    if transactional_mark or "transactional_db" in request.fixturenames or "live_server" in request.fixturenames:
+    if (
+        transactional_mark
+        or "transactional_db" in request.fixturenames
+        or "live_server" in request.fixturenames
+    ):
         request.getfixturevalue("transactional_db")
         from parcours.accounts.services import roles_sync
 

@@ -43,7 +43,12 @@ def test_recording_writes_audits_and_goes_on_the_timeline(world) -> None:
     assert [r.code for r in rows] == ["ALT", "TEMP"]
     assert rows[1].value == Decimal("38.2")
     assert rows[0].recorded_by == world.idec and rows[0].triaged_at is None
-    assert AuditEvent.objects.filter(action="create", object_type="observation", patient_id=world.patient.pk).count() == 1
+    assert (
+        AuditEvent.objects.filter(
+            action="create", object_type="observation", patient_id=world.patient.pk
+        ).count()
+        == 1
+    )
     event = TimelineEvent.objects.get(patient=world.patient, kind="observations.recorded")
     assert "ALAT 40" in event.data["label"]["fr"]
     assert set(selectors.latest_by_code(world.patient, kind="lab")) == {"ALT"}

@@ -30,7 +30,9 @@ def test_only_the_hash_of_the_token_is_stored_and_the_link_opens(world) -> None:
     assert not SecureLink.objects.filter(token_hash=issued.token).exists()
     link = link_open(token=issued.token, purpose="questionnaire", client_ip="10.0.0.1")
     assert link.pk == issued.link.pk and link.opened_count == 1
-    assert AuditEvent.objects.filter(action="read", object_type="secure_link", patient_id=world.patient.pk, actor=None).exists()
+    assert AuditEvent.objects.filter(
+        action="read", object_type="secure_link", patient_id=world.patient.pk, actor=None
+    ).exists()
 
 
 @time_machine.travel(NOW, tick=False)
@@ -44,13 +46,18 @@ def test_unusable_links_are_refused_with_the_reason(world, case: str) -> None:
         purpose = "education"
     elif case == "revoked":
         link_revoke(actor=world.idec, link=issued.link, reason="numéro de téléphone erroné")
-    with time_machine.travel(
-        NOW + (dt.timedelta(hours=73) if case == "expired" else dt.timedelta()), tick=False
-    ), pytest.raises(LinkRefused) as exc:
+    with (
+        time_machine.travel(
+            NOW + (dt.timedelta(hours=73) if case == "expired" else dt.timedelta()), tick=False
+        ),
+        pytest.raises(LinkRefused) as exc,
+    ):
         link_open(token=token, purpose=purpose, client_ip="10.0.0.2")
     assert exc.value.reason == expected
     assert exc.value.message
-    assert AuditEvent.objects.filter(action="denied", object_type="secure_link", detail__reason=expected).exists()
+    assert AuditEvent.objects.filter(
+        action="denied", object_type="secure_link", detail__reason=expected
+    ).exists()
 
 
 @time_machine.travel(NOW, tick=False)
