@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from parcours.accounts.models import User
 from parcours.accounts.permissions import has_perm
+from parcours.accounts.webkit import flash_error, request_user
 from parcours.audit.services import audit_record
 from parcours.clinical.selectors import observations_for
 from parcours.clinical.services import ObservationInput
@@ -28,18 +29,6 @@ from parcours.core.errors import DomainError, NotFound, ValidationFailed
 from parcours.cures import forms, selectors, services, synthesis
 from parcours.cures.models import Cure, CurePlan, CureStatus, OkDecision, Synthesis, SynthesisRun
 from parcours.patients.access import access_patient_by_id
-
-
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
-
-
-def _flash(request: HttpRequest, exc: DomainError) -> None:
-    text = exc.message
-    if isinstance(exc, ValidationFailed) and exc.field_errors:
-        text += " " + " ".join(f"{e}" for errs in exc.field_errors.values() for e in errs)
-    messages.error(request, text)
 
 
 def _date(raw: str | None) -> dt.date:
@@ -53,7 +42,7 @@ def _date(raw: str | None) -> dt.date:
 
 def _cure(request: HttpRequest, cure_id: uuid.UUID, permission: str | None = None) -> Cure:
     try:
-        return selectors.cure_for(user=_user(request), cure_id=cure_id, permission=permission)
+        return selectors.cure_for(user=request_user(request), cure_id=cure_id, permission=permission)
     except NotFound as exc:
         raise Http404(exc.message) from exc
 
@@ -65,7 +54,7 @@ def _local_now() -> str:
 @login_required
 @require_GET
 def today(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     if not selectors.can_see_cures(user):
         raise Http404(_("Page introuvable."))
     day = _date(request.GET.get("date"))
@@ -128,13 +117,13 @@ def _board_rows(board: selectors.Board) -> list[dict[str, Any]]:
 @login_required
 @require_http_methods(["GET", "POST"])
 def prescribe(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     try:
         patient = access_patient_by_id(user=user, patient_id=patient_id, permission="cure.prescribe")
     except NotFound as exc:
         raise Http404(exc.message) from exc
     except DomainError as exc:
-        _flash(request, exc)
+        flash_error(request, exc)
         return redirect("web:patient", patient_id=patient_id)
     form = forms.PrescribeForm(request.POST or None, initial={"start": clock.today(), "first_number": 1})
     preview = None
@@ -159,7 +148,7 @@ def prescribe(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
                 )
                 return redirect("cures:plan", plan_id=result.plan.external_id)
         except DomainError as exc:
-            _flash(request, exc)
+            flash_error(request, exc)
     return render(
         request,
         "cures/prescribe.html",
@@ -175,7 +164,7 @@ def prescribe(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
 @login_required
 @require_GET
 def plan(request: HttpRequest, plan_id: uuid.UUID) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     row = (
         CurePlan.objects.filter(external_id=plan_id)
         .select_related("patient", "pharmacy", "prescribed_by")
@@ -201,7 +190,7 @@ def plan(request: HttpRequest, plan_id: uuid.UUID) -> HttpResponse:
 @login_required
 @require_GET
 def patient_cures(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     try:
         patient = access_patient_by_id(user=user, patient_id=patient_id)
     except DomainError as exc:
@@ -232,7 +221,7 @@ def _gate_view(cure: Cure, user: User) -> list[tuple[str, Any]]:
 @login_required
 @require_GET
 def cure_page(request: HttpRequest, cure_id: uuid.UUID) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     cure = _cure(request, cure_id)
     bag = getattr(cure, "bag", None) if hasattr(cure, "bag") else None
     now_local = _local_now()
@@ -377,7 +366,7 @@ NO_INPUT = {"release", "pickup"}
 def cure_action(request: HttpRequest, cure_id: uuid.UUID, action: str) -> HttpResponse:
     if action not in ACTIONS:
         raise Http404(_("Action inconnue."))
-    user = _user(request)
+    user = request_user(request)
     cure = _cure(request, cure_id, permission=None)
     try:
         posted_version = int(request.POST.get("version", cure.version))
@@ -392,7 +381,7 @@ def cure_action(request: HttpRequest, cure_id: uuid.UUID, action: str) -> HttpRe
         try:
             result = call(user, cure, form)
         except DomainError as exc:
-            _flash(request, exc)
+            flash_error(request, exc)
         else:
             if isinstance(result, services.PostponeResult):
                 messages.success(request, result.message)
@@ -404,7 +393,7 @@ def cure_action(request: HttpRequest, cure_id: uuid.UUID, action: str) -> HttpRe
 @login_required
 @require_http_methods(["GET", "POST"])
 def administer(request: HttpRequest, cure_id: uuid.UUID) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     cure = _cure(request, cure_id, permission="cure.administer" if request.method == "POST" else None)
     bag = getattr(cure, "bag", None) if hasattr(cure, "bag") else None
     form = forms.AdministerForm(
@@ -433,7 +422,7 @@ def administer(request: HttpRequest, cure_id: uuid.UUID) -> HttpResponse:
                     expected_version=int(request.POST.get("version", cure.version)),
                 )
             except DomainError as exc:
-                _flash(request, exc)
+                flash_error(request, exc)
             else:
                 messages.success(request, _("Administration enregistrée."))
                 return redirect("cures:cure", cure_id=cure_id)
@@ -456,7 +445,7 @@ def administer(request: HttpRequest, cure_id: uuid.UUID) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def syntheses(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     if not selectors.can_see_cures(user):
         raise Http404(_("Page introuvable."))
     day = _date(request.POST.get("date") or request.GET.get("date"))
@@ -464,7 +453,7 @@ def syntheses(request: HttpRequest) -> HttpResponse:
         try:
             synthesis.synthesis_run_request(actor=user, date=day)
         except DomainError as exc:
-            _flash(request, exc)
+            flash_error(request, exc)
         else:
             messages.success(request, _("Synthèses lancées."))
         return redirect(f"{reverse('cures:syntheses')}?date={day.isoformat()}")
@@ -486,7 +475,7 @@ def syntheses(request: HttpRequest) -> HttpResponse:
 @require_GET
 def synthesis_progress(request: HttpRequest, run_id: uuid.UUID) -> HttpResponse:
     run = SynthesisRun.objects.filter(external_id=run_id).first()
-    if run is None or not selectors.can_see_cures(_user(request)):
+    if run is None or not selectors.can_see_cures(request_user(request)):
         raise Http404(_("Calcul introuvable."))
     response = render(request, "cures/_synthesis_progress.html", {"run": run})
     if run.status in {"done", "failed"}:
@@ -497,7 +486,7 @@ def synthesis_progress(request: HttpRequest, run_id: uuid.UUID) -> HttpResponse:
 @login_required
 @require_GET
 def synthesis_pdf(request: HttpRequest, synthesis_id: uuid.UUID) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     row = Synthesis.objects.filter(external_id=synthesis_id).select_related("patient").first()
     if row is None:
         raise Http404(_("Synthèse introuvable."))

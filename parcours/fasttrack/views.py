@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from parcours.accounts.models import User
 from parcours.accounts.permissions import has_perm
+from parcours.accounts.webkit import flash_error, request_user
 from parcours.audit.services import audit_record
 from parcours.core import clock
 from parcours.core.errors import DomainError, ValidationFailed
@@ -47,13 +48,8 @@ STARTED_SALT = "parcours.fasttrack.form-started"
 ACK_SALT = "parcours.fasttrack.ack"
 
 
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
-
-
 def _need(request: HttpRequest, perm: str) -> User:
-    user = _user(request)
+    user = request_user(request)
     if not has_perm(user, perm):
         raise Http404(_("Page introuvable."))
     return user
@@ -61,13 +57,6 @@ def _need(request: HttpRequest, perm: str) -> User:
 
 def _client_ip(request: HttpRequest) -> str:
     return str(request.META.get("REMOTE_ADDR") or "0.0.0.0")  # noqa: S104 (a label, not a bind address)
-
-
-def _flash(request: HttpRequest, exc: DomainError) -> None:
-    text = exc.message
-    if isinstance(exc, ValidationFailed) and exc.field_errors:
-        text += " " + " ".join(e for errs in exc.field_errors.values() for e in errs)
-    messages.error(request, text)
 
 
 # ---------------------------------------------------------------- public referral form ----
@@ -273,7 +262,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 
 
 def _referral(request: HttpRequest, referral_id: uuid.UUID) -> Referral:
-    user = _user(request)
+    user = request_user(request)
     if not any(has_perm(user, p) for p in ("fasttrack.coordinate", "slots.manage", "rcp.manage")):
         raise Http404(_("Page introuvable."))
     try:
@@ -301,7 +290,7 @@ def _num(value: float) -> str:
 @require_GET
 def referral_detail(request: HttpRequest, referral_id: uuid.UUID) -> HttpResponse:
     referral = _referral(request, referral_id)
-    user = _user(request)
+    user = request_user(request)
     day_form = forms.DiagnosticDayForm(initial={"first_day": clock.today() + dt.timedelta(days=1)})
     templates = DayTemplate.objects.filter(pathway__in=["", referral.pathway]).order_by("name")
     day_form.fields["template"].choices = [(str(t.external_id), t.name) for t in templates]  # type: ignore[attr-defined]
@@ -365,7 +354,7 @@ def _screening_answers(kind: str, inst_id: str, post: Any) -> object:
 def referral_act(request: HttpRequest, referral_id: uuid.UUID, action: str) -> HttpResponse:
     """One form post on the referral page → one service call, then back to the page."""
     referral = _referral(request, referral_id)
-    user = _user(request)
+    user = request_user(request)
     post = request.POST
     anchor = action
 
@@ -481,7 +470,7 @@ def referral_act(request: HttpRequest, referral_id: uuid.UUID, action: str) -> H
     except ValueError:
         messages.error(request, _("Valeur invalide."))
     except DomainError as exc:
-        _flash(request, exc)
+        flash_error(request, exc)
     else:
         messages.success(request, done)
     return redirect(reverse("fasttrack:referral", args=[referral.external_id]) + f"#{anchor}")
@@ -576,7 +565,7 @@ def referral_pdf(request: HttpRequest, referral_id: uuid.UUID, kind: str) -> Htt
         raise Http404(_("Acceptez d'abord la demande."))
     content = pdf.booklet_pdf(referral) if kind == "livret" else pdf.pps_pdf(referral)
     audit_record(
-        actor=_user(request),
+        actor=request_user(request),
         action="export",
         object_type=f"fasttrack_{kind}",
         object_id=str(referral.external_id),
@@ -641,7 +630,7 @@ def resource_add(request: HttpRequest) -> HttpResponse:
         try:
             services.resource_create(actor=user, **form.cleaned_data)
         except DomainError as exc:
-            _flash(request, exc)
+            flash_error(request, exc)
         else:
             messages.success(request, _("Ressource ajoutée."))
     else:
@@ -682,7 +671,7 @@ def slots_add(request: HttpRequest) -> HttpResponse:
     except ValueError:
         messages.error(request, _("Heure invalide : écrivez HH:MM, séparées par des virgules."))
     except DomainError as exc:
-        _flash(request, exc)
+        flash_error(request, exc)
     else:
         messages.success(request, _("%(n)s créneaux créés.") % {"n": n})
     return redirect(reverse("fasttrack:availability") + f"?du={d['first_day'].isoformat()}")
@@ -702,7 +691,7 @@ def resource_release_hours(request: HttpRequest, resource_id: uuid.UUID) -> Http
     except ValueError:
         messages.error(request, _("Nombre d'heures invalide."))
     except DomainError as exc:
-        _flash(request, exc)
+        flash_error(request, exc)
     else:
         messages.success(request, _("Délai de libération enregistré."))
     return redirect(reverse("fasttrack:availability") + "#ressources")
@@ -750,7 +739,7 @@ def rcp_act(request: HttpRequest, case_id: uuid.UUID, action: str) -> HttpRespon
         else:
             raise Http404
     except DomainError as exc:
-        _flash(request, exc)
+        flash_error(request, exc)
     return redirect(reverse("fasttrack:rcp") + f"#rcp-{case.external_id}")
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -18,9 +17,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from parcours.accounts.models import User
 from parcours.accounts.permissions import has_perm
+from parcours.accounts.webkit import attempt, flash_error, form_errors_text, request_user
 from parcours.audit.services import audit_record
 from parcours.core import clock
-from parcours.core.errors import DomainError, ValidationFailed
+from parcours.core.errors import DomainError
 from parcours.education.training import load_builtin_catalogue
 from parcours.learning import forms, selectors, services
 from parcours.learning.content import pick, programme_of
@@ -41,30 +41,8 @@ from parcours.patients.access import access_patient_by_id
 from parcours.patients.models import Patient
 
 
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
-
-
-def _flash(request: HttpRequest, exc: DomainError) -> None:
-    text = exc.message
-    if isinstance(exc, ValidationFailed) and exc.field_errors:
-        text += " " + " ".join(e for errs in exc.field_errors.values() for e in errs)
-    messages.error(request, text)
-
-
-def _attempt(request: HttpRequest, action: Callable[[], object], *, done: str) -> object | None:
-    try:
-        result = action()
-    except DomainError as exc:
-        _flash(request, exc)
-        return None
-    messages.success(request, done)
-    return result
-
-
 def _need(request: HttpRequest, *perms: str) -> User:
-    user = _user(request)
+    user = request_user(request)
     if not any(has_perm(user, p) for p in perms):
         raise Http404(_("Page introuvable."))
     return user
@@ -72,7 +50,7 @@ def _need(request: HttpRequest, *perms: str) -> User:
 
 def _patient(request: HttpRequest, patient_id: str, permission: str | None = None) -> Patient:
     try:
-        return access_patient_by_id(user=_user(request), patient_id=patient_id, permission=permission)
+        return access_patient_by_id(user=request_user(request), patient_id=patient_id, permission=permission)
     except DomainError as exc:
         raise Http404(exc.message) from exc
 
@@ -86,13 +64,6 @@ def _date(raw: str | None) -> dt.date:
         return dt.date.fromisoformat(raw) if raw else clock.today()
     except ValueError:
         return clock.today()
-
-
-def _form_errors(form: Any) -> str:
-    return " ".join(
-        f"{form.fields[f].label if f in form.fields else ''} : {' '.join(e)}".strip(" :")
-        for f, e in form.errors.items()
-    )
 
 
 # ------------------------------------------------------------------------------------- patient (team)
@@ -141,9 +112,9 @@ def _patient_context(request: HttpRequest, patient: Patient) -> dict[str, Any]:
         "nearby": nearby,
         "acts": Act.choices,
         "today": clock.today(),
-        "can_session": has_perm(_user(request), "education.session"),
-        "can_readiness": has_perm(_user(request), "readiness.assess"),
-        "can_assign": has_perm(_user(request), "careteam.manage"),
+        "can_session": has_perm(request_user(request), "education.session"),
+        "can_readiness": has_perm(request_user(request), "readiness.assess"),
+        "can_assign": has_perm(request_user(request), "careteam.manage"),
     }
 
 
@@ -158,9 +129,9 @@ def patient_education(request: HttpRequest, patient_id: str) -> HttpResponse:
 @require_POST
 def enrol(request: HttpRequest, patient_id: str) -> HttpResponse:
     patient = _patient(request, patient_id, permission="education.session")
-    _attempt(
+    attempt(
         request,
-        lambda: services.enrol(actor=_user(request), patient=patient),
+        lambda: services.enrol(actor=request_user(request), patient=patient),
         done=_("Programme d'éducation thérapeutique commencé."),
     )
     return _back(patient, "modules")
@@ -172,26 +143,26 @@ def link_issue(request: HttpRequest, patient_id: str) -> HttpResponse:
     patient = _patient(request, patient_id, permission="education.session")
     form = forms.LinkForm(request.POST, patient=patient)
     if not form.is_valid():
-        messages.error(request, _("Le lien n'a pas été créé : %(e)s") % {"e": _form_errors(form)})
+        messages.error(request, _("Le lien n'a pas été créé : %(e)s") % {"e": form_errors_text(form)})
         return _back(patient, "lien")
     try:
         issued = services.education_link_issue(
-            actor=_user(request),
+            actor=request_user(request),
             patient=patient,
             audience=form.cleaned_data["audience"],
             caregiver_id=form.cleaned_data.get("caregiver") or "",
             days=form.cleaned_data["days"],
         )
     except DomainError as exc:
-        _flash(request, exc)
+        flash_error(request, exc)
         return _back(patient, "lien")
     url = request.build_absolute_uri(reverse("learning:etp_home", args=[issued.token]))
     if form.cleaned_data.get("send_sms"):
         phone = issued.link.caregiver.phone if issued.link.caregiver else patient.phone
         try:
-            services.education_link_send_sms(actor=_user(request), issued=issued, url=url, phone=phone)
+            services.education_link_send_sms(actor=request_user(request), issued=issued, url=url, phone=phone)
         except DomainError as exc:
-            _flash(request, exc)
+            flash_error(request, exc)
         else:
             messages.success(request, _("Le lien part par SMS au %(p)s.") % {"p": phone})
     context = _patient_context(request, patient)
@@ -207,10 +178,10 @@ def module_done(request: HttpRequest, patient_id: str, module_id: str) -> HttpRe
     enrolment = selectors.enrolment_of(patient=patient)
     if enrolment is None:
         raise Http404(_("Programme non commencé."))
-    _attempt(
+    attempt(
         request,
         lambda: services.module_complete(
-            actor=_user(request),
+            actor=request_user(request),
             enrolment=enrolment,
             module_id=module_id,
             mode=request.POST.get("mode", "hdj"),
@@ -235,12 +206,14 @@ def session_add(request: HttpRequest, patient_id: str) -> HttpResponse:
     )
     form = forms.SessionForm(request.POST, modules=modules)
     if not form.is_valid():
-        messages.error(request, _("La séance n'a pas été enregistrée : %(e)s") % {"e": _form_errors(form)})
+        messages.error(
+            request, _("La séance n'a pas été enregistrée : %(e)s") % {"e": form_errors_text(form)}
+        )
         return _back(patient, "seance")
-    _attempt(
+    attempt(
         request,
         lambda: services.session_record(
-            actor=_user(request),
+            actor=request_user(request),
             patient=patient,
             date=form.cleaned_data["date"],
             attendees=form.attendees(),
@@ -259,9 +232,11 @@ def home_add(request: HttpRequest, patient_id: str) -> HttpResponse:
     patient = _patient(request, patient_id, permission="readiness.assess")
     form = forms.HomeForm(request.POST)
     form.is_valid()
-    _attempt(
+    attempt(
         request,
-        lambda: services.home_assessment_record(actor=_user(request), patient=patient, **form.cleaned_data),
+        lambda: services.home_assessment_record(
+            actor=request_user(request), patient=patient, **form.cleaned_data
+        ),
         done=_("Évaluation du domicile enregistrée."),
     )
     return _back(patient, "preparation")
@@ -271,9 +246,9 @@ def home_add(request: HttpRequest, patient_id: str) -> HttpResponse:
 @require_POST
 def readiness_add(request: HttpRequest, patient_id: str) -> HttpResponse:
     patient = _patient(request, patient_id, permission="readiness.assess")
-    _attempt(
+    attempt(
         request,
-        lambda: services.readiness_assess(actor=_user(request), patient=patient),
+        lambda: services.readiness_assess(actor=request_user(request), patient=patient),
         done=_("Évaluation de la préparation au domicile enregistrée."),
     )
     return _back(patient, "preparation")
@@ -285,16 +260,16 @@ def assignment_add(request: HttpRequest, patient_id: str) -> HttpResponse:
     patient = _patient(request, patient_id, permission="careteam.manage")
     form = forms.AssignmentForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("Affectation non enregistrée : %(e)s") % {"e": _form_errors(form)})
+        messages.error(request, _("Affectation non enregistrée : %(e)s") % {"e": form_errors_text(form)})
         return _back(patient, "affectation")
     professional = User.objects.filter(external_id=form.cleaned_data["professional"], is_active=True).first()
     if professional is None:
         messages.error(request, _("Professionnel(le) introuvable."))
         return _back(patient, "affectation")
-    _attempt(
+    attempt(
         request,
         lambda: services.assignment_create(
-            actor=_user(request),
+            actor=request_user(request),
             patient=patient,
             professional=professional,
             act=form.cleaned_data["act"],
@@ -479,7 +454,7 @@ def programme_detail(request: HttpRequest, version_id: uuid.UUID) -> HttpRespons
 @require_POST
 def programme_draft(request: HttpRequest) -> HttpResponse:
     user = _need(request, "education.manage")
-    draft = _attempt(
+    draft = attempt(
         request,
         lambda: services.programme_draft_create(
             actor=user,
@@ -498,7 +473,7 @@ def programme_draft(request: HttpRequest) -> HttpResponse:
 def programme_modules(request: HttpRequest, version_id: uuid.UUID) -> HttpResponse:
     user = _need(request, "education.manage")
     pv = _version(version_id)
-    _attempt(
+    attempt(
         request,
         lambda: services.programme_modules_set(
             actor=user,
@@ -531,7 +506,7 @@ def programme_module_edit(request: HttpRequest, version_id: uuid.UUID, module_id
                 expected_lock=form.cleaned_data["lock"],
             )
         except DomainError as exc:
-            _flash(request, exc)
+            flash_error(request, exc)
         else:
             messages.success(request, _("Texte du module enregistré dans le brouillon."))
             return redirect("learning:programme", version_id=pv.external_id)
@@ -553,7 +528,7 @@ def programme_module_edit(request: HttpRequest, version_id: uuid.UUID, module_id
 def programme_publish(request: HttpRequest, version_id: uuid.UUID) -> HttpResponse:
     user = _need(request, "education.manage")
     pv = _version(version_id)
-    _attempt(
+    attempt(
         request,
         lambda: services.programme_publish(actor=user, draft=pv),
         done=_("Version publiée : les nouveaux patients la suivront ; les autres gardent la leur."),
@@ -568,7 +543,7 @@ def module_pdf(request: HttpRequest, version_id: uuid.UUID, module_id: str) -> H
 
     pv = _version(version_id)
     if not any(
-        has_perm(_user(request), p) for p in ("education.manage", "education.session", "patient.view")
+        has_perm(request_user(request), p) for p in ("education.manage", "education.session", "patient.view")
     ):
         raise Http404(_("Page introuvable."))
     programme = programme_of(pv)
@@ -649,7 +624,9 @@ def training_record(request: HttpRequest) -> HttpResponse:
     user = _need(request, "training.manage")
     form = forms.RecordForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("La formation n'a pas été enregistrée : %(e)s") % {"e": _form_errors(form)})
+        messages.error(
+            request, _("La formation n'a pas été enregistrée : %(e)s") % {"e": form_errors_text(form)}
+        )
         return redirect(reverse("learning:training") + "#ajouter")
     professional = _professional(form.cleaned_data["professional"])
     if professional is None:
@@ -665,7 +642,7 @@ def training_record(request: HttpRequest) -> HttpResponse:
             certificate_expires_on=form.cleaned_data["certificate_expires_on"],
         )
     except DomainError as exc:
-        _flash(request, exc)
+        flash_error(request, exc)
     else:
         messages.success(request, _("Formation enregistrée pour %(n)s.") % {"n": str(professional)})
         for warning in outcome.warnings:
@@ -679,7 +656,9 @@ def training_session(request: HttpRequest) -> HttpResponse:
     user = _need(request, "training.manage")
     form = forms.TrainingSessionForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("La session n'a pas été enregistrée : %(e)s") % {"e": _form_errors(form)})
+        messages.error(
+            request, _("La session n'a pas été enregistrée : %(e)s") % {"e": form_errors_text(form)}
+        )
         return redirect(reverse("learning:training") + "#sessions")
     names = [n.strip() for n in form.cleaned_data["attendees"].split(",") if n.strip()]
     people = list(User.objects.filter(username__in=names, is_active=True))
@@ -703,7 +682,7 @@ def training_session(request: HttpRequest) -> HttpResponse:
             )
             return services.attendance_record(actor=user, session=session, professionals=people)
 
-    _attempt(request, act, done=_("Session enregistrée avec %(n)d participant(s).") % {"n": len(people)})
+    attempt(request, act, done=_("Session enregistrée avec %(n)d participant(s).") % {"n": len(people)})
     return redirect(reverse("learning:training") + "#sessions")
 
 
@@ -713,7 +692,7 @@ def training_profile(request: HttpRequest) -> HttpResponse:
     user = _need(request, "training.manage")
     form = forms.ProfileForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("Lieu d'exercice non enregistré : %(e)s") % {"e": _form_errors(form)})
+        messages.error(request, _("Lieu d'exercice non enregistré : %(e)s") % {"e": form_errors_text(form)})
         return redirect(reverse("learning:training") + "#lieu")
     professional = _professional(form.cleaned_data["professional"])
     if professional is None:
@@ -721,7 +700,7 @@ def training_profile(request: HttpRequest) -> HttpResponse:
         return redirect(reverse("learning:training") + "#lieu")
     data = dict(form.cleaned_data)
     data.pop("professional")
-    _attempt(
+    attempt(
         request,
         lambda: services.profile_set(actor=user, professional=professional, **data),
         done=_("Lieu d'exercice enregistré."),

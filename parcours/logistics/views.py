@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Callable
-from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -20,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from parcours.accounts.models import Organisation, User
 from parcours.accounts.permissions import has_perm
+from parcours.accounts.webkit import attempt, flash_error, form_errors_text, request_user
 from parcours.core import clock
 from parcours.core.errors import DomainError, ValidationFailed
 from parcours.logistics import forms, selectors, services
@@ -28,11 +27,6 @@ from parcours.logistics.enums import RunStatus
 from parcours.logistics.models import HomeVisit, NurseShift, PlanRun
 
 ICAL_SALT = "parcours.logistics.ical"
-
-
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
 
 
 def _date(raw: str | None) -> dt.date:
@@ -45,18 +39,11 @@ def _date(raw: str | None) -> dt.date:
 
 
 def _planner(request: HttpRequest) -> tuple[User, Organisation]:
-    user = _user(request)
+    user = request_user(request)
     had = selectors.planner_had(user)
     if had is None or not has_perm(user, "planning.manage"):
         raise Http404(_("Page introuvable."))
     return user, had
-
-
-def _flash(request: HttpRequest, exc: DomainError) -> None:
-    text = exc.message
-    if isinstance(exc, ValidationFailed) and exc.field_errors:
-        text += " " + " ".join(e for errs in exc.field_errors.values() for e in errs)
-    messages.error(request, text)
 
 
 def _back(date: dt.date, anchor: str = "") -> HttpResponse:
@@ -88,28 +75,6 @@ def day(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _attempt(request: HttpRequest, action: Callable[[], object], *, done: str, bad_value: str = "") -> None:
-    """Run one service call from a form post and say how it went (the shared shape of the planning forms).
-
-    ``ValueError`` comes from parsing the posted text (a time, a number) inside ``action``.
-    """
-    try:
-        action()
-    except ValueError:
-        messages.error(request, bad_value or _("Valeur invalide."))
-    except DomainError as exc:
-        _flash(request, exc)
-    else:
-        messages.success(request, done)
-
-
-def _form_errors(form: Any) -> str:
-    return " ".join(
-        f"{form.fields[f].label if f in form.fields else ''} : {' '.join(e)}".strip(" :")
-        for f, e in form.errors.items()
-    )
-
-
 @login_required
 @require_POST
 def visit_add(request: HttpRequest) -> HttpResponse:
@@ -117,9 +82,9 @@ def visit_add(request: HttpRequest) -> HttpResponse:
     date = _date(request.POST.get("date"))
     form = forms.VisitForm(request.POST, had=had, prefix="visit")
     if not form.is_valid():
-        messages.error(request, _("La visite n'a pas été ajoutée : %(e)s") % {"e": _form_errors(form)})
+        messages.error(request, _("La visite n'a pas été ajoutée : %(e)s") % {"e": form_errors_text(form)})
         return _back(date, "ajouter")
-    _attempt(
+    attempt(
         request,
         lambda: services.visit_create(actor=user, had=had, date=date, **form.cleaned_data),
         done=_("Visite ajoutée : relancez le calcul pour la placer."),
@@ -135,12 +100,12 @@ def shift_add(request: HttpRequest) -> HttpResponse:
     form = forms.ShiftForm(request.POST, had=had, prefix="shift")
     if not form.is_valid():
         messages.error(
-            request, _("L'infirmier(ère) n'a pas été ajouté(e) : %(e)s") % {"e": _form_errors(form)}
+            request, _("L'infirmier(ère) n'a pas été ajouté(e) : %(e)s") % {"e": form_errors_text(form)}
         )
         return _back(date, "ajouter")
     data = dict(form.cleaned_data)
     lat, lon = data.pop("latitude"), data.pop("longitude")
-    _attempt(
+    attempt(
         request,
         lambda: services.shift_create(
             actor=user,
@@ -159,7 +124,7 @@ def shift_add(request: HttpRequest) -> HttpResponse:
 def run_start(request: HttpRequest) -> HttpResponse:
     user, had = _planner(request)
     date = _date(request.POST.get("date"))
-    _attempt(
+    attempt(
         request,
         lambda: services.plan_run_request(
             actor=user, had=had, date=date, time_limit_s=int(request.POST.get("time_limit_s", "30"))
@@ -198,7 +163,7 @@ def run_stop(request: HttpRequest, run_id: uuid.UUID) -> HttpResponse:
     run = PlanRun.objects.filter(had=had, external_id=run_id).first()
     if run is None:
         raise Http404(_("Calcul introuvable."))
-    _attempt(
+    attempt(
         request,
         lambda: services.plan_run_stop(actor=user, run=run),
         done=_("Arrêt demandé : le meilleur plan trouvé est conservé."),
@@ -228,7 +193,7 @@ def visit_pin(request: HttpRequest, visit_id: uuid.UUID) -> HttpResponse:
         start = dt.time.fromisoformat(raw_start) if raw_start else None
         services.visit_pin(actor=user, visit=visit, nurse=nurse, start=start)
 
-    _attempt(
+    attempt(
         request,
         pin,
         done=_("Visite épinglée : relancez le calcul pour en tenir compte."),
@@ -242,7 +207,7 @@ def visit_pin(request: HttpRequest, visit_id: uuid.UUID) -> HttpResponse:
 def visit_cancel(request: HttpRequest, visit_id: uuid.UUID) -> HttpResponse:
     user, had = _planner(request)
     visit = _visit(had, visit_id)
-    _attempt(
+    attempt(
         request,
         lambda: services.visit_cancel(actor=user, visit=visit, reason=request.POST.get("reason", "")),
         done=_("Visite annulée : re-planifiez la journée pour libérer le créneau."),
@@ -257,7 +222,7 @@ def shift_unavailable(request: HttpRequest, shift_id: uuid.UUID) -> HttpResponse
     shift = NurseShift.objects.filter(had=had, external_id=shift_id).first()
     if shift is None:
         raise Http404(_("Infirmier(ère) introuvable."))
-    _attempt(
+    attempt(
         request,
         lambda: services.shift_unavailable(
             actor=user,
@@ -283,7 +248,7 @@ def replan(request: HttpRequest) -> HttpResponse:
     except ValueError:
         messages.error(request, _("Heure invalide (HH:MM)."))
     except DomainError as exc:
-        _flash(request, exc)
+        flash_error(request, exc)
     else:
         moved = len(run.moved)
         messages.success(
@@ -301,7 +266,7 @@ def replan(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def my_round(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     if not has_perm(user, "planning.own_round"):
         raise Http404(_("Page introuvable."))
     date = _date(request.GET.get("date"))

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from parcours.accounts.models import User
 from parcours.accounts.permissions import has_perm
+from parcours.accounts.webkit import flash_error, request_user
 from parcours.audit.services import audit_record
 from parcours.core.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from parcours.links.services import LinkRefused
@@ -37,11 +38,6 @@ from parcours.telemonitoring.models import (
 )
 
 
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
-
-
 def _patient(request: HttpRequest, patient_id: Any, **kwargs: Any) -> Patient:
     try:
         return access_patient_by_id(user=request.user, patient_id=str(patient_id), **kwargs)
@@ -49,13 +45,6 @@ def _patient(request: HttpRequest, patient_id: Any, **kwargs: Any) -> Patient:
         raise Http404(exc.message) from exc
     except Forbidden as exc:
         raise PermissionDenied(exc.message) from exc
-
-
-def _flash(request: HttpRequest, exc: DomainError) -> None:
-    text = exc.message
-    if isinstance(exc, ValidationFailed) and exc.field_errors:
-        text += " " + " ".join(e for errs in exc.field_errors.values() for e in errs)
-    messages.error(request, text)
 
 
 def _answers_from_post(request: HttpRequest, definition: questionnaires.Definition) -> dict[str, Any]:
@@ -182,7 +171,7 @@ def _can(user: User) -> dict[str, bool]:
 def patient_page(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
     patient = _patient(request, patient_id, record_read=False)
     audit_record(
-        actor=_user(request),
+        actor=request_user(request),
         action="read",
         object_type="telemonitoring",
         object_id=str(patient.external_id),
@@ -195,7 +184,7 @@ def patient_page(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
         {
             "patient": patient,
             "view": view,
-            "can": _can(_user(request)),
+            "can": _can(request_user(request)),
             "gate": selectors.gate_status(patient),
             "questionnaires": questionnaires.available(),
             "instruction": services.patient_instruction(view.latest.level, patient) if view.latest else None,
@@ -242,7 +231,7 @@ def proxy_entry(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
         answers = _answers_from_post(request, definition)
         try:
             outcome = services.response_submit_proxy(
-                actor=_user(request),
+                actor=request_user(request),
                 patient=patient,
                 answers=answers,
                 free_text=request.POST.get("free_text", ""),
@@ -260,7 +249,7 @@ def proxy_entry(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
             )
             return render(request, "telemonitoring/answer.html", context, status=400)
         except DomainError as exc:
-            _flash(request, exc)
+            flash_error(request, exc)
             return _back(patient)
         level = outcome.assessment.level if outcome.assessment else "none"
         messages.success(
@@ -283,7 +272,7 @@ def plan_set(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
         return _back(patient, "reglages")
     try:
         schedules.plan_set(
-            actor=_user(request),
+            actor=request_user(request),
             patient=patient,
             treatment_start=start,
             regimen=request.POST.get("regimen", ""),
@@ -298,7 +287,7 @@ def plan_set(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
     except ValueError:
         messages.error(request, _("Nombre invalide."))
     except DomainError as exc:
-        _flash(request, exc)
+        flash_error(request, exc)
     else:
         messages.success(request, _("Télésurveillance enregistrée."))
     return _back(patient, "reglages")
@@ -313,7 +302,7 @@ def send_link(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
     patient = _patient(request, patient_id, permission="monitoring.link")
     try:
         assignment = services.questionnaire_assign(
-            actor=_user(request),
+            actor=request_user(request),
             patient=patient,
             due_at=clock.now() + dt.timedelta(hours=24),
             questionnaire=request.POST.get("questionnaire") or None,
@@ -322,7 +311,7 @@ def send_link(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
         if request.POST.get("audience") == "caregiver":
             caregiver = patient.caregivers.order_by("-is_primary", "pk").first()
         services.questionnaire_link_send(
-            actor=_user(request),
+            actor=request_user(request),
             assignment=assignment,
             channel=request.POST.get("channel", "sms"),
             audience="caregiver" if caregiver else "patient",
@@ -330,7 +319,7 @@ def send_link(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
             base_url=request.build_absolute_uri("/"),
         )
     except DomainError as exc:
-        _flash(request, exc)
+        flash_error(request, exc)
     else:
         messages.success(request, _("Lien envoyé. Il est valable 72 heures et ne sert qu'une fois."))
     return _back(patient, "questionnaires")
@@ -357,10 +346,10 @@ def alert_acknowledge(request: HttpRequest, alert_id: uuid.UUID) -> HttpResponse
     try:
         version = int(request.POST["version"]) if request.POST.get("version") else None
         services.alert_acknowledge(
-            actor=_user(request), alert=alert, version=version, note=request.POST.get("note", "")
+            actor=request_user(request), alert=alert, version=version, note=request.POST.get("note", "")
         )
     except DomainError as exc:
-        _flash(request, exc)
+        flash_error(request, exc)
     else:
         messages.success(request, _("Alerte prise en charge : l'escalade est arrêtée."))
     return _after(request, alert.patient, "alertes")
@@ -371,9 +360,9 @@ def alert_acknowledge(request: HttpRequest, alert_id: uuid.UUID) -> HttpResponse
 def alert_action(request: HttpRequest, alert_id: uuid.UUID) -> HttpResponse:
     alert: Alert = _object(Alert, request, alert_id)
     try:
-        services.alert_action(actor=_user(request), alert=alert, note=request.POST.get("note", ""))
+        services.alert_action(actor=request_user(request), alert=alert, note=request.POST.get("note", ""))
     except DomainError as exc:
-        _flash(request, exc)
+        flash_error(request, exc)
     else:
         messages.success(request, _("Action enregistrée."))
     return _after(request, alert.patient, "alertes")
@@ -384,9 +373,9 @@ def alert_action(request: HttpRequest, alert_id: uuid.UUID) -> HttpResponse:
 def alert_close(request: HttpRequest, alert_id: uuid.UUID) -> HttpResponse:
     alert: Alert = _object(Alert, request, alert_id)
     try:
-        services.alert_close(actor=_user(request), alert=alert, reason=request.POST.get("reason", ""))
+        services.alert_close(actor=request_user(request), alert=alert, reason=request.POST.get("reason", ""))
     except DomainError as exc:
-        _flash(request, exc)
+        flash_error(request, exc)
     else:
         messages.success(request, _("Alerte clôturée."))
     return _after(request, alert.patient, "alertes")
@@ -398,13 +387,13 @@ def hold_review(request: HttpRequest, hold_id: uuid.UUID) -> HttpResponse:
     hold: TreatmentHold = _object(TreatmentHold, request, hold_id)
     try:
         services.hold_review(
-            actor=_user(request),
+            actor=request_user(request),
             hold=hold,
             decision=request.POST.get("decision", ""),
             note=request.POST.get("note", ""),
         )
     except DomainError as exc:
-        _flash(request, exc)
+        flash_error(request, exc)
     else:
         messages.success(request, _("Avis enregistré."))
     return _back(hold.patient, "suspension")
@@ -415,9 +404,9 @@ def hold_review(request: HttpRequest, hold_id: uuid.UUID) -> HttpResponse:
 def task_done(request: HttpRequest, task_id: uuid.UUID) -> HttpResponse:
     task: WorkTask = _object(WorkTask, request, task_id)
     try:
-        services.task_done(actor=_user(request), task=task, note=request.POST.get("note", ""))
+        services.task_done(actor=request_user(request), task=task, note=request.POST.get("note", ""))
     except DomainError as exc:
-        _flash(request, exc)
+        flash_error(request, exc)
     else:
         messages.success(request, _("Tâche faite."))
     return _after(request, task.patient, "taches")
@@ -432,7 +421,7 @@ QUEUE_ALERTS = 100
 @login_required
 def queue(request: HttpRequest) -> HttpResponse:
     """The IDEC work queue: alerts not closed (worst first) and open tasks, for the patients she follows."""
-    user = _user(request)
+    user = request_user(request)
     if not (has_perm(user, "alert.handle") or has_perm(user, "monitoring.proxy")):
         raise PermissionDenied(_("Votre rôle ne donne pas accès à la file de télésurveillance."))
     patients = patients_visible_to(user=user)

@@ -17,10 +17,10 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from parcours.accounts.models import User
 from parcours.accounts.permissions import has_perm
 from parcours.accounts.responsibilities import rows as responsibility_rows
 from parcours.accounts.selectors import convention_between
+from parcours.accounts.webkit import flash_error, request_user
 from parcours.audit.models import AuditEvent
 from parcours.audit.selectors import audit_events
 from parcours.audit.services import audit_record
@@ -36,11 +36,6 @@ from parcours.patients.enums import HadRequestStatus
 from parcours.patients.models import Patient
 from parcours.patients.timeline import timeline_text
 from parcours.web import forms
-
-
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
 
 
 def _patient(request: HttpRequest, patient_id: str, **kwargs: Any) -> Patient:
@@ -92,7 +87,7 @@ def healthz(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def home(request: HttpRequest) -> HttpResponseBase:
-    user = _user(request)
+    user = request_user(request)
     if has_perm(user, "audit.view"):
         return redirect("web:audit")
     if has_perm(user, "org.manage"):
@@ -103,7 +98,7 @@ def home(request: HttpRequest) -> HttpResponseBase:
 @login_required
 @require_GET
 def patient_list(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     query = request.GET.get("q", "")
     page, patients = patient_selectors.my_patients_page(
         user=user, query=query, page_number=request.GET.get("page")
@@ -126,7 +121,7 @@ def patient_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def patient_create(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     if not has_perm(user, "patient.create"):
         raise Http404(_("Page introuvable."))
     form = forms.PatientCreateForm(request.POST or None)
@@ -147,7 +142,7 @@ def patient_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def patient_edit(request: HttpRequest, patient_id: str) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     patient = _patient(request, patient_id, for_write=request.method == "POST")
     initial = {name: getattr(patient, name) for name in patient_services.EDITABLE_FIELDS}
     form = forms.PatientForm(request.POST or None, initial=initial)
@@ -170,7 +165,7 @@ def patient_edit(request: HttpRequest, patient_id: str) -> HttpResponse:
 @login_required
 @require_GET
 def patient_detail(request: HttpRequest, patient_id: str) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     patient = _patient(request, patient_id)
     now = clock.now()
     patient = patient_selectors.patient_with_contacts(patient_id=patient.pk)
@@ -240,13 +235,6 @@ def _back(patient: Patient, anchor: str = "") -> HttpResponse:
     return response
 
 
-def _flash_error(request: HttpRequest, exc: DomainError) -> None:
-    text = exc.message
-    if isinstance(exc, ValidationFailed) and exc.field_errors:
-        text += " " + " ".join(e for errs in exc.field_errors.values() for e in errs)
-    messages.error(request, text)
-
-
 def _submit(
     request: HttpRequest,
     patient: Patient,
@@ -264,7 +252,7 @@ def _submit(
     try:
         action(form.cleaned_data)
     except DomainError as exc:
-        _flash_error(request, exc)
+        flash_error(request, exc)
     else:
         if done:
             messages.success(request, done)
@@ -279,7 +267,7 @@ def pathway_transition(request: HttpRequest, patient_id: str, key: str, transiti
     form.is_valid()
     try:
         pathway_services.pathway_transition(
-            actor=_user(request),
+            actor=request_user(request),
             patient=patient,
             definition_key=key,
             transition_id=transition_id,
@@ -290,7 +278,7 @@ def pathway_transition(request: HttpRequest, patient_id: str, key: str, transiti
         messages.error(request, exc.message)
         request.session["refused"] = {"transition": transition_id, "unmet": [u.label for u in exc.unmet]}
     except DomainError as exc:
-        _flash_error(request, exc)
+        flash_error(request, exc)
     else:
         messages.success(request, _("Parcours mis à jour."))
     return _back(patient, "parcours")
@@ -301,9 +289,9 @@ def pathway_transition(request: HttpRequest, patient_id: str, key: str, transiti
 def pathway_start(request: HttpRequest, patient_id: str, key: str) -> HttpResponse:
     patient = _patient(request, patient_id, permission="pathway.transition")
     try:
-        pathway_services.pathway_start(actor=_user(request), patient=patient, definition_key=key)
+        pathway_services.pathway_start(actor=request_user(request), patient=patient, definition_key=key)
     except DomainError as exc:
-        _flash_error(request, exc)
+        flash_error(request, exc)
     else:
         messages.success(request, _("Parcours démarré."))
     return _back(patient, "parcours")
@@ -315,14 +303,14 @@ def checklist_toggle(request: HttpRequest, patient_id: str, step_id: str) -> Htt
     patient = _patient(request, patient_id, permission="pathway.checklist")
     try:
         pathway_services.checklist_set(
-            actor=_user(request),
+            actor=request_user(request),
             patient=patient,
             definition_key=registry.ADMISSION_KEY,
             step_id=step_id,
             done=request.POST.get("done") == "1",
         )
     except DomainError as exc:
-        _flash_error(request, exc)
+        flash_error(request, exc)
     return _back(patient, "admission")
 
 
@@ -334,7 +322,7 @@ def consent_add(request: HttpRequest, patient_id: str) -> HttpResponse:
         request,
         patient,
         forms.ConsentForm(request.POST),
-        lambda data: patient_services.consent_record(actor=_user(request), patient=patient, **data),
+        lambda data: patient_services.consent_record(actor=request_user(request), patient=patient, **data),
         anchor="consentements",
         failed=_("Consentement non enregistré : %(e)s"),
         done=_("Consentement enregistré."),
@@ -349,7 +337,9 @@ def eligibility_assess(request: HttpRequest, patient_id: str) -> HttpResponse:
     form = forms.EligibilityForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            patient_services.eligibility_assess(actor=_user(request), patient=patient, **form.cleaned_data)
+            patient_services.eligibility_assess(
+                actor=request_user(request), patient=patient, **form.cleaned_data
+            )
         except ValidationFailed as exc:
             _apply_errors(form, exc)
         except DomainError as exc:
@@ -368,7 +358,9 @@ def had_request(request: HttpRequest, patient_id: str) -> HttpResponse:
         request,
         patient,
         forms.HadRequestForm(request.POST),
-        lambda data: patient_services.had_request_create(actor=_user(request), patient=patient, **data),
+        lambda data: patient_services.had_request_create(
+            actor=request_user(request), patient=patient, **data
+        ),
         anchor="had",
         failed=_("Demande non envoyée : %(e)s"),
         done=_("Demande d'HAD envoyée."),
@@ -384,7 +376,7 @@ def had_decide(request: HttpRequest, patient_id: str, request_id: str) -> HttpRe
         patient,
         forms.HadDecisionForm(request.POST),
         lambda data: patient_services.had_request_decide(
-            actor=_user(request),
+            actor=request_user(request),
             patient=patient,
             request_id=request_id,
             validate=data["decision"] == "validate",
@@ -404,7 +396,7 @@ def caregiver_add(request: HttpRequest, patient_id: str) -> HttpResponse:
         request,
         patient,
         forms.CaregiverForm(request.POST),
-        lambda data: patient_services.caregiver_add(actor=_user(request), patient=patient, **data),
+        lambda data: patient_services.caregiver_add(actor=request_user(request), patient=patient, **data),
         anchor="aidants",
         failed=_("Aidant non ajouté : %(e)s"),
     )
@@ -418,7 +410,9 @@ def careteam_add(request: HttpRequest, patient_id: str) -> HttpResponse:
         request,
         patient,
         forms.CareTeamAddForm(request.POST),
-        lambda data: patient_services.careteam_member_add(actor=_user(request), patient=patient, **data),
+        lambda data: patient_services.careteam_member_add(
+            actor=request_user(request), patient=patient, **data
+        ),
         anchor="equipe",
         failed=_("Membre non ajouté : %(e)s"),
     )
@@ -439,17 +433,17 @@ def careteam_remove(request: HttpRequest, patient_id: str, membership_id: str) -
     patient = _patient(request, patient_id, permission="careteam.manage")
     try:
         patient_services.careteam_member_remove(
-            actor=_user(request), patient=patient, membership_id=membership_id
+            actor=request_user(request), patient=patient, membership_id=membership_id
         )
     except DomainError as exc:
-        _flash_error(request, exc)
+        flash_error(request, exc)
     return _back(patient, "equipe")
 
 
 @login_required
 @require_GET
 def audit_log(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     if not has_perm(user, "audit.view"):
         raise Http404(_("Page introuvable."))
     patient = None
@@ -494,7 +488,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def patient_export(request: HttpRequest, patient_id: str) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     try:
         patient = access_patient_for_export(user=user, patient_id=patient_id)
     except (NotFound, Forbidden) as exc:
