@@ -2,11 +2,39 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from parcours.audit import context
 from parcours.audit.models import AuditAction, AuditEvent
 from parcours.core import clock
+
+# The events of the current ``audit_batch`` (None: no batch, each event is written at once).
+_batch: ContextVar[list[AuditEvent] | None] = ContextVar("parcours_audit_batch", default=None)
+
+
+@contextmanager
+def audit_batch() -> Iterator[None]:
+    """Write the audit events recorded inside the block in one INSERT when the block ends.
+
+    For services that record several events in one transaction on a hot path (a questionnaire submission
+    records three): use it *inside* the transaction, so that the events commit or roll back with the rest.
+    If the block raises, its events are dropped (the caller's transaction is rolled back anyway). Nested
+    batches join the outermost one. Events recorded in a batch have no primary key until the block ends.
+    """
+    if _batch.get() is not None:
+        yield
+        return
+    events: list[AuditEvent] = []
+    token = _batch.set(events)
+    try:
+        yield
+    finally:
+        _batch.reset(token)
+    if events:
+        AuditEvent.objects.bulk_create(events)
 
 
 def audit_record(
@@ -30,7 +58,7 @@ def audit_record(
     ctx = context.current()
     authenticated = actor is not None and getattr(actor, "is_authenticated", False)
     role = getattr(actor, "role", None) if authenticated else None
-    return AuditEvent.objects.create(
+    event = AuditEvent(
         at=clock.now(),
         actor=actor if authenticated else None,
         actor_label=(actor.get_full_name() or actor.username) if authenticated else "système",
@@ -45,3 +73,9 @@ def audit_record(
         path=ctx.path,
         detail={"channel": ctx.channel, **(detail or {})},
     )
+    batch = _batch.get()
+    if batch is not None:
+        batch.append(event)
+    else:
+        event.save(force_insert=True)
+    return event

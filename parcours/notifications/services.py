@@ -19,7 +19,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext as _
 
 from parcours.accounts.models import User
-from parcours.audit.services import audit_record
+from parcours.audit.services import audit_batch, audit_record
 from parcours.core import clock
 from parcours.core.errors import Conflict, NotFound, ValidationFailed
 from parcours.notifications import channels, rules
@@ -40,6 +40,20 @@ class Attachment:
     filename: str
     content: bytes
     content_type: str = "application/pdf"
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One message for ``notification_enqueue_many`` (the arguments of ``notification_enqueue``)."""
+
+    channel: str
+    to: str
+    subject: str
+    body: str
+    idempotency_key: str
+    recipient: User | None = None
+    patient_id: int | None = None
+    html: str | None = None
 
 
 def _attachments(raw: Iterable[Attachment | tuple[str, bytes, str]]) -> list[Attachment]:
@@ -221,23 +235,130 @@ def notification_enqueue(
     return notification
 
 
-def _claim(notification_id: int) -> int | None:
-    """Take the row for this worker; return the attempt number, or None if it is not ours to send
-    (already sent, being sent by another worker, dead, or not due yet)."""
-    now = clock.now()
-    with transaction.atomic():
-        claimed = Notification.objects.filter(
-            pk=notification_id, status__in=[S.PENDING, S.FAILED], next_attempt_at__lte=now
-        ).update(
-            status=S.SENDING,
-            claimed_at=now,
-            next_attempt_at=None,
-            attempts=F("attempts") + 1,
-            updated_at=now,
+def _queue_send_batch(notification_ids: list[int]) -> None:
+    from parcours.notifications.tasks import notification_send_batch_task
+
+    transaction.on_commit(lambda: notification_send_batch_task(notification_ids))
+
+
+@transaction.atomic(savepoint=False)  # validates before writing; the bulk INSERT has its own savepoint
+def notification_enqueue_many(
+    messages: Sequence[Outgoing], *, actor: User | None = None
+) -> list[Notification | ValidationFailed]:
+    """Put several messages in the outbox at once (an alert to four people); one sending task for them all.
+
+    Same rules as ``notification_enqueue`` for each message (idempotent by key; ``Conflict`` when a key was
+    used for another address), but a message that does not validate does not stop the others: its place in
+    the result holds the ``ValidationFailed`` instead of the row. Three or four statements for the whole
+    batch instead of seven per message.
+    """
+    results: list[Notification | ValidationFailed | None] = [None] * len(messages)
+    valid: list[tuple[int, Outgoing, str, str]] = []  # (position, message, address, key)
+    for i, m in enumerate(messages):
+        address, errors = _validate(
+            channel=m.channel,
+            to=m.to,
+            subject=m.subject,
+            body=m.body,
+            html=m.html,
+            idempotency_key=m.idempotency_key,
+            attachments=[],
         )
-    if claimed != 1:
-        return None
-    return Notification.objects.values_list("attempts", flat=True).get(pk=notification_id)
+        if errors:
+            results[i] = ValidationFailed(
+                _("La notification n'a pas été créée : corrigez les champs signalés."), field_errors=errors
+            )
+        else:
+            valid.append((i, m, address, m.idempotency_key.strip()))
+    existing = {
+        n.idempotency_key: n for n in Notification.objects.filter(idempotency_key__in=[k for *_, k in valid])
+    }
+    now = clock.now()
+    fresh: list[tuple[int, Outgoing, str, str]] = []
+    for i, m, address, key in valid:
+        if key in existing:
+            results[i] = _same_target(existing[key], channel=m.channel, to=address)
+        elif any(k == key for *_, k in fresh):
+            raise Conflict(_("La clé d'idempotence « %(key)s » est en double dans l'envoi.") % {"key": key})
+        else:
+            fresh.append((i, m, address, key))
+    if fresh:
+        rows = [
+            Notification(
+                channel=m.channel,
+                to=address,
+                recipient=m.recipient,
+                subject=m.subject.strip(),
+                body=m.body,
+                html=m.html or "",
+                idempotency_key=key,
+                status=S.PENDING,
+                next_attempt_at=now,
+                patient_id=m.patient_id,
+                created_by=actor,
+            )
+            for _i, m, address, key in fresh
+        ]
+        try:
+            with transaction.atomic():  # a savepoint: a racing worker wrote one of the keys meanwhile
+                created = Notification.objects.bulk_create(rows)
+        except IntegrityError:  # rare: one by one, each resolving its own race
+            for i, m, _address, key in fresh:
+                results[i] = notification_enqueue(
+                    channel=m.channel,
+                    to=m.to,
+                    subject=m.subject,
+                    body=m.body,
+                    idempotency_key=key,
+                    html=m.html,
+                    recipient=m.recipient,
+                    patient_id=m.patient_id,
+                    actor=actor,
+                )
+        else:
+            with audit_batch():
+                for (i, m, address, key), notification in zip(fresh, created, strict=True):
+                    results[i] = notification
+                    audit_record(
+                        actor=actor,
+                        action="create",
+                        object_type="notification",
+                        object_id=str(notification.external_id),
+                        patient_id=m.patient_id,
+                        detail={
+                            "notification": m.channel,
+                            "to": address,
+                            "idempotency_key": key,
+                            "attachments": [],
+                        },
+                    )
+            if any(n.pk is None for n in created):  # a database without RETURNING: read the ids back
+                ids = dict(
+                    Notification.objects.filter(idempotency_key__in=[k for *_, k in fresh]).values_list(
+                        "idempotency_key", "pk"
+                    )
+                )
+                for n in created:
+                    n.pk = ids[n.idempotency_key]
+            _queue_send_batch([n.pk for n in created])
+    assert all(r is not None for r in results)
+    return [r for r in results if r is not None]
+
+
+def _claim(notification_id: int) -> bool:
+    """Take the row for this worker (one conditional UPDATE, atomic on its own); False if it is not ours to
+    send (already sent, being sent by another worker, dead, or not due yet)."""
+    now = clock.now()
+    claimed = Notification.objects.filter(
+        pk=notification_id, status__in=[S.PENDING, S.FAILED], next_attempt_at__lte=now
+    ).update(
+        status=S.SENDING,
+        claimed_at=now,
+        next_attempt_at=None,
+        attempts=F("attempts") + 1,
+        updated_at=now,
+    )
+    return claimed == 1
 
 
 def _audit_outcome(notification: Notification, event: str, **detail: Any) -> None:
@@ -295,19 +416,20 @@ def _record_failure(notification: Notification, *, attempt: int, error: str, per
         logger.warning("notification %s attempt %d failed: %s", notification.external_id, attempt, error)
 
 
-def notification_send(*, notification_id: int) -> Notification:
+def notification_send(*, notification_id: int, reload: bool = True) -> Notification:
     """Send one outbox row if it is due and nobody else is sending it; record the outcome.
 
     Safe to call any number of times, from any number of workers: only the worker whose conditional
-    update claims the row sends it. Returns the row as it stands afterwards.
+    update claims the row sends it. Returns the row as it stands afterwards (``reload=False``: as it was
+    when sent, without reading it again — for batch senders that do not look at it).
     """
-    attempt = _claim(notification_id)
-    if attempt is None:
+    if not _claim(notification_id):
         try:
             return Notification.objects.get(pk=notification_id)
         except Notification.DoesNotExist as exc:
             raise NotFound(_("Notification introuvable.")) from exc
     notification = Notification.objects.get(pk=notification_id)
+    attempt = notification.attempts
     try:
         provider_id = channels.deliver(notification)
     except channels.DeliveryError as exc:
@@ -318,7 +440,8 @@ def notification_send(*, notification_id: int) -> Notification:
         _record_failure(notification, attempt=attempt, error=f"{type(exc).__name__}: {exc}", permanent=False)
     else:
         _record_sent(notification, attempt=attempt, provider_id=provider_id)
-    notification.refresh_from_db()
+    if reload:
+        notification.refresh_from_db()
     return notification
 
 

@@ -13,6 +13,14 @@ def notification_send_task(notification_id: int) -> None:
     services.notification_send(notification_id=notification_id)
 
 
+@db_task()
+def notification_send_batch_task(notification_ids: list[int]) -> None:
+    """Several messages in one task (an alert's recipients): fewer round trips through the queue. A worker
+    that dies in the middle leaves the rest pending: the sweep queues them again."""
+    for notification_id in notification_ids:
+        services.notification_send(notification_id=notification_id, reload=False)
+
+
 @db_periodic_task(crontab(minute="*"))
 def notification_sweep_task() -> None:
     """Every minute: retries that are due, rows a dead worker left in ``sending``, lost first tasks."""

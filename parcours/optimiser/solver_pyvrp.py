@@ -512,6 +512,7 @@ class DecomposeConfig:
     piece_iterations: int = 4000  # at most this many iterations of the tuned search per piece and pass
     piece_patience: int = 600  # and stop a piece after this many without improvement (0: never)
     share: float = 1.0  # of the time spent on pieces (the rest: whole-day searches)
+    geo_start: bool = True  # first pass: pieces by geography, greedy rounds inside each (``_geo_start``)
     search: SearchConfig = SearchConfig(num_neighbours=30, same_depot=30)  # the search in each piece
 
 
@@ -761,6 +762,78 @@ def _pieces(
     return [piece for piece in out if piece[0]]
 
 
+def _geo_start(
+    ctx: Context,
+    feas: Feasibility,
+    visits: Sequence[Visit],
+    parts: int,
+    rng: random.Random,
+) -> tuple[list[tuple[list[Nurse], list[Visit]]], dict[str, list[Action]]]:
+    """The first pass's pieces, cut by geography alone, and a greedy plan inside each piece.
+
+    The greedy plan of the whole day dispatches by time, so its rounds criss-cross the area and pieces
+    drawn around them hold visits from everywhere: the first passes would spend their time untangling
+    it. Here the visits (by place) and the nurses (by home) are cut together by recursive bisection,
+    each half getting the same share of both, along the widest of a few random directions; a visit that
+    no nurse of its piece is qualified for goes to the piece of its closest qualified nurse. Each
+    piece's rounds are then built by the greedy rule among its own nurses.
+    """
+    pts = ctx.table.points
+    vidx = ctx.table.visit_index
+    vpos = {v.id: (float(pts[vidx[v.id]].x), float(pts[vidx[v.id]].y)) for v in visits}
+    npos: dict[str, tuple[float, float]] = {}
+    for n in ctx.instance.nurses:
+        s, e = pts[ctx.table.start_index[n.id]], pts[ctx.table.end_index[n.id]]
+        npos[n.id] = ((float(s.x) + float(e.x)) / 2, (float(s.y) + float(e.y)) / 2)
+    out: list[tuple[list[Nurse], list[Visit]]] = []
+
+    def cut(vs: list[Visit], ns: list[Nurse], count: int) -> None:
+        if count <= 1 or len(vs) <= 1 or len(ns) <= 1:
+            out.append((ns, vs))
+            return
+        best: tuple[float, float, float] = (-1.0, 1.0, 0.0)
+        for _ in range(6):
+            angle = rng.uniform(0.0, math.pi)
+            dx, dy = math.cos(angle), math.sin(angle)
+            proj = [vpos[v.id][0] * dx + vpos[v.id][1] * dy for v in vs]
+            mean = sum(proj) / len(proj)
+            spread = sum((x - mean) ** 2 for x in proj)
+            if spread > best[0]:
+                best = (spread, dx, dy)
+        _, dx, dy = best
+        vs = sorted(vs, key=lambda v: (vpos[v.id][0] * dx + vpos[v.id][1] * dy, v.id))
+        ns = sorted(ns, key=lambda n: (npos[n.id][0] * dx + npos[n.id][1] * dy, n.id))
+        left = count // 2
+        kv = min(max(round(len(vs) * left / count), 1), len(vs) - 1)
+        kn = min(max(round(len(ns) * left / count), 1), len(ns) - 1)
+        cut(vs[:kv], ns[:kn], left)
+        cut(vs[kv:], ns[kn:], count - left)
+
+    cut(list(visits), list(ctx.instance.nurses), parts)
+    piece_of = {n.id: k for k, (ns, _) in enumerate(out) for n in ns}
+    moved: list[list[Visit]] = [[] for _ in out]
+    for k, (_, vs) in enumerate(out):
+        for v in vs:
+            cands = feas.candidates.get(v.id, ())
+            if not cands or any(piece_of[c] == k for c in cands):
+                moved[k].append(v)
+                continue
+            p = vpos[v.id]
+            near = min(cands, key=lambda c: ((npos[c][0] - p[0]) ** 2 + (npos[c][1] - p[1]) ** 2, c))
+            moved[piece_of[near]].append(v)
+    pieces = [(ns, moved[k]) for k, (ns, _) in enumerate(out)]
+    rounds: dict[str, list[Action]] = {n.id: [] for n in ctx.instance.nurses}
+    for ns, vs in pieces:
+        mine = {n.id for n in ns}
+        local = Feasibility(
+            reasons=feas.reasons,
+            candidates={v.id: tuple(c for c in feas.candidates.get(v.id, ()) if c in mine) for v in vs},
+        )
+        built = greedy_rounds(ctx, local, vs)
+        rounds.update({nid: built[nid] for nid in mine})
+    return pieces, rounds
+
+
 def _insert_missing(
     ctx: Context, visits: Sequence[Visit], rounds: dict[str, list[Action]]
 ) -> dict[str, list[Action]]:
@@ -906,7 +979,10 @@ def _decomposed(
         if max(used) > cpu_budget - 0.5:
             break
         cpu0 = time.process_time()
-        pieces = _pieces(ctx, feas, visits, rounds, parts, rng)
+        if done == 0 and config.geo_start:
+            pieces, rounds = _geo_start(ctx, feas, visits, parts, rng)
+        else:
+            pieces = _pieces(ctx, feas, visits, rounds, parts, rng)
         balance = _balance(ctx, rounds, balance_weight)
         pass_seed = seed + 1000 * (done + 1)
         procs = []

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.utils.translation import get_language
@@ -9,6 +12,30 @@ from django.utils.translation import gettext as _
 
 from parcours.core import clock
 from parcours.patients.models import Patient, TimelineEvent
+
+
+# The events of the current ``timeline_batch`` (None: no batch, each event is written at once).
+_batch: ContextVar[list[TimelineEvent] | None] = ContextVar("parcours_timeline_batch", default=None)
+
+
+@contextmanager
+def timeline_batch() -> Iterator[None]:
+    """Write the timeline events recorded inside the block in one INSERT when the block ends.
+
+    Same contract as ``audit.services.audit_batch``: use it inside the transaction; if the block raises,
+    its events are dropped; nested batches join the outermost one; events have no primary key until the end.
+    """
+    if _batch.get() is not None:
+        yield
+        return
+    events: list[TimelineEvent] = []
+    token = _batch.set(events)
+    try:
+        yield
+    finally:
+        _batch.reset(token)
+    if events:
+        TimelineEvent.objects.bulk_create(events)
 
 
 def timeline_record(
@@ -23,7 +50,7 @@ def timeline_record(
     label = ""
     if actor is not None and getattr(actor, "is_authenticated", False):
         label = actor.get_full_name() or actor.username
-    return TimelineEvent.objects.create(
+    event = TimelineEvent(
         patient=patient,
         at=at or clock.now(),
         actor=actor if label else None,
@@ -32,6 +59,12 @@ def timeline_record(
         data=data or {},
         reason=reason,
     )
+    batch = _batch.get()
+    if batch is not None:
+        batch.append(event)
+    else:
+        event.save(force_insert=True)
+    return event
 
 
 def _pick(label: object) -> str:

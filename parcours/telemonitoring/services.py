@@ -16,12 +16,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import Exists, OuterRef, Subquery
 from django.utils.translation import gettext as _
 
 from parcours.accounts.models import User
 from parcours.accounts.permissions import has_perm
-from parcours.audit.services import audit_record
+from parcours.audit.services import audit_batch, audit_record
 from parcours.clinical.models import Observation
 from parcours.core import clock
 from parcours.core.errors import Conflict, Forbidden, StaleEdit, TransitionRefused, ValidationFailed
@@ -30,7 +30,7 @@ from parcours.links.services import IssuedLink, LinkRefused, link_consume, link_
 from parcours.monitoring.common import TriageInputError
 from parcours.monitoring.triage import load_policy, parse_assessment, result_to_json, triage
 from parcours.patients.models import Caregiver, Patient
-from parcours.patients.timeline import timeline_record
+from parcours.patients.timeline import timeline_batch, timeline_record
 from parcours.telemonitoring import conf, questionnaires
 from parcours.telemonitoring.enums import (
     AlertEventKind,
@@ -138,22 +138,43 @@ def triage_record(
     window (PRO answers: 7 days, labs: 7 days, vitals: 48 h; configurable), so that a new lab never hides
     yesterday's grade-3 diarrhoea. Stored with the policy version and the exact engine input.
     """
-    return _triage(
-        actor=actor, patient=patient, trigger=trigger, response=response, observation_ids=observation_ids
-    )
+    with audit_batch(), timeline_batch():
+        return _triage(
+            actor=actor, patient=patient, trigger=trigger, response=response, observation_ids=observation_ids
+        )
 
 
-def _lock_patient_and_regimen(patient: Patient) -> str:
-    """Lock the patient's row (one triage at a time per patient) and read the plan's regimen: one statement."""
+@dataclass(frozen=True)
+class _Locked:
+    """What the triage reads with the patient's row lock: the plan's regimen, and whether an open hold or a
+    not-closed alert exists (if not, the new one is created without reading those tables again: no other
+    triage of this patient can run meanwhile, and only a triage opens holds and alerts)."""
+
+    regimen: str
+    open_hold: bool
+    open_alert: bool
+
+
+def _lock_patient_and_regimen(patient: Patient) -> _Locked:
+    """Lock the patient's row (one triage at a time per patient) and read what the triage needs: one statement."""
     regimen = MonitoringPlan.objects.filter(patient=OuterRef("pk")).values("regimen")[:1]
     row = (
         Patient.objects.select_for_update(of=("self",))
         .filter(pk=patient.pk)
-        .annotate(plan_regimen=Subquery(regimen))
-        .values_list("plan_regimen", flat=True)
+        .annotate(
+            plan_regimen=Subquery(regimen),
+            open_hold=Exists(TreatmentHold.objects.filter(patient=OuterRef("pk"), status=HoldStatus.OPEN)),
+            open_alert=Exists(
+                Alert.objects.filter(patient=OuterRef("pk")).exclude(status=AlertStatus.CLOSED)
+            ),
+        )
+        .values_list("plan_regimen", "open_hold", "open_alert")
     )
     found = list(row)
-    return (found[0] or "") if found else ""
+    if not found:
+        return _Locked(regimen="", open_hold=False, open_alert=False)
+    regimen_code, open_hold, open_alert = found[0]
+    return _Locked(regimen=regimen_code or "", open_hold=bool(open_hold), open_alert=bool(open_alert))
 
 
 def _triage(
@@ -166,7 +187,8 @@ def _triage(
 ) -> TriageAssessment:
     """:func:`triage_record` inside the caller's transaction (no savepoint: the caller rolls back as a whole)."""
     now = clock.now()
-    regimen = _lock_patient_and_regimen(patient)
+    locked = _lock_patient_and_regimen(patient)
+    regimen = locked.regimen
     pro_source = response or _latest_pro(patient, now=now)
     labs, vitals, used_obs, skipped = _observation_inputs(patient, now=now)
     payload: dict[str, Any] = {}
@@ -231,9 +253,9 @@ def _triage(
         },
     )
     if result.hold_treatment:
-        _hold_open(patient=patient, assessment=assessment, words=words, now=now)
+        _hold_open(patient=patient, assessment=assessment, words=words, now=now, look=locked.open_hold)
     if result.level in ALERT_LEVELS:
-        _alert_raise(patient=patient, assessment=assessment, now=now)
+        _alert_raise(patient=patient, assessment=assessment, now=now, look=locked.open_alert)
     if result.incomplete and response is not None:
         task_ensure(
             patient=patient,
@@ -246,11 +268,21 @@ def _triage(
 
 
 def _hold_open(
-    *, patient: Patient, assessment: TriageAssessment, words: Sequence[Mapping[str, Any]], now: dt.datetime
+    *,
+    patient: Patient,
+    assessment: TriageAssessment,
+    words: Sequence[Mapping[str, Any]],
+    now: dt.datetime,
+    look: bool = True,
 ) -> None:
+    """Open a hold, or add the reasons to the open one (``look=False``: the caller knows there is none)."""
     reasons = [r["code"] for r in words if r["kind"] in ("hold", "red_flag")]
     text = _hold_text(words)
-    hold = TreatmentHold.objects.select_for_update().filter(patient=patient, status=HoldStatus.OPEN).first()
+    hold = (
+        TreatmentHold.objects.select_for_update().filter(patient=patient, status=HoldStatus.OPEN).first()
+        if look
+        else None
+    )
     if hold is not None:  # one open hold per patient: it gathers the later reasons
         merged = list(dict.fromkeys([*hold.reasons, *reasons]))
         if merged != hold.reasons:
@@ -292,13 +324,21 @@ def escalation_due(level: str, opened_at: dt.datetime) -> dt.datetime | None:
     return None
 
 
-def _alert_raise(*, patient: Patient, assessment: TriageAssessment, now: dt.datetime) -> Alert:
+def _alert_raise(
+    *, patient: Patient, assessment: TriageAssessment, now: dt.datetime, look: bool = True
+) -> Alert:
+    """Open an alert, or note the reassessment on a not-closed one of the same level or above
+    (``look=False``: the caller knows there is none)."""
     level = assessment.level
     existing = (
-        Alert.objects.select_for_update()
-        .filter(patient=patient)
-        .exclude(status=AlertStatus.CLOSED)
-        .order_by("-opened_at")
+        list(
+            Alert.objects.select_for_update()
+            .filter(patient=patient)
+            .exclude(status=AlertStatus.CLOSED)
+            .order_by("-opened_at")
+        )
+        if look
+        else []
     )
     for alert in existing:
         if _RANK[Level(alert.level)] >= _RANK[Level(level)]:
@@ -404,7 +444,7 @@ def alert_recipients(alert: Alert, step: int) -> list[User]:
 
 
 def _notify_people(alert: Alert, step: int, people: Sequence[User]) -> list[str]:
-    from parcours.notifications.services import notification_enqueue
+    from parcours.notifications.services import Outgoing, notification_enqueue_many
 
     patient = alert.patient
     level = Level(alert.level).label
@@ -418,7 +458,8 @@ def _notify_people(alert: Alert, step: int, people: Sequence[User]) -> list[str]
         "Une alerte de télésurveillance (%(level)s) attend une prise en charge. "
         "Connectez-vous à Parcours, file de travail IDEC, alerte %(ref)s."
     ) % {"level": str(level).lower(), "ref": str(alert.external_id)[:8]}
-    sent: list[str] = []
+    messages: list[Outgoing] = []
+    labels: list[str] = []
     for user in people:
         targets = []
         if user.phone:
@@ -426,9 +467,8 @@ def _notify_people(alert: Alert, step: int, people: Sequence[User]) -> list[str]
         if user.email:
             targets.append(("email", user.email))
         for channel, to in targets:
-            try:
-                # no savepoint of ours: notification_enqueue raises ValidationFailed before writing anything
-                notification_enqueue(
+            messages.append(
+                Outgoing(
                     channel=channel,
                     to=to,
                     subject=str(subject),
@@ -437,9 +477,18 @@ def _notify_people(alert: Alert, step: int, people: Sequence[User]) -> list[str]
                     recipient=user,
                     patient_id=patient.pk,
                 )
-                sent.append(f"{user.username}:{channel}")
-            except ValidationFailed:  # a bad address must not block the other recipients
-                log.warning("alert %s: bad %s address for user %s", alert.pk, channel, user.pk)
+            )
+            labels.append(f"{user.username}:{channel}")
+    sent: list[str] = []
+    # One batch: the outbox rows in one INSERT, one sending task for them all. A bad address must not block
+    # the other recipients: it comes back as a ValidationFailed in its place.
+    for message, label, outcome in zip(messages, labels, notification_enqueue_many(messages), strict=True):
+        if isinstance(outcome, ValidationFailed):
+            log.warning(
+                "alert %s: bad %s address for user %s", alert.pk, message.channel, label.split(":")[0]
+            )
+        else:
+            sent.append(label)
     return sent
 
 
@@ -1046,13 +1095,14 @@ def response_submit_by_link(
         if link is None or str(link.external_id) != previous.link_id:
             raise LinkRefused("unknown")
         return _outcome(previous, duplicate=True)
-    link = link_open(token=token, purpose=LINK_PURPOSE, client_ip=client_ip)
+    link = link_open(token=token, purpose=LINK_PURPOSE, client_ip=client_ip, record_open=False)
     patient = link.patient  # loaded with the link by link_open (the locked copy below does not carry it)
     try:
         # One transaction: anything refused below (unknown questionnaire, invalid answers, a racing
         # submission) rolls the link's consumption back, so nothing is recorded and the link still works.
-        with transaction.atomic():
-            link = link_consume(link=link)
+        # Its audit and timeline rows are written together at the end (two INSERTs instead of eight).
+        with transaction.atomic(), audit_batch(), timeline_batch():
+            link = link_consume(link=link, opened=True)
             assignment = (
                 QuestionnaireAssignment.objects.select_for_update()
                 .filter(external_id=link.target_id, patient_id=patient.pk)
@@ -1124,7 +1174,7 @@ def response_submit_proxy(
         ) from exc
     cleaned = _clean(definition, answers, free_text)
     try:
-        with transaction.atomic():
+        with transaction.atomic(), audit_batch(), timeline_batch():
             response, assessment = _store_and_triage(
                 actor=actor,
                 patient=patient,

@@ -223,13 +223,13 @@ def test_a_row_claimed_by_another_worker_is_not_sent_twice(
         notification = services.notification_enqueue(
             channel=Channel.EMAIL, to="a@example.org", subject="x", body="y", idempotency_key="k"
         )
-    assert services._claim(notification.pk) == 1  # worker A claims the row…
+    assert services._claim(notification.pk) is True  # worker A claims the row…
     services.notification_send(notification_id=notification.pk)  # …worker B's task finds it taken
     notification.refresh_from_db()
     assert notification.status == S.SENDING
     assert notification.attempts == 1
     assert smtp_server.messages == []
-    assert services._claim(notification.pk) is None
+    assert services._claim(notification.pk) is False
 
 
 def test_a_pending_row_whose_first_task_was_lost_is_sent_by_the_sweep(

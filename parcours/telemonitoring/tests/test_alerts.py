@@ -134,7 +134,7 @@ def test_a_crash_inside_the_notification_step_rolls_back_and_the_sweep_retries(t
         alert = Alert.objects.get()
         with (
             mock.patch(
-                "parcours.notifications.services.notification_enqueue", side_effect=RuntimeError("crash")
+                "parcours.notifications.services.notification_enqueue_many", side_effect=RuntimeError("crash")
             ),
             pytest.raises(RuntimeError),
         ):
