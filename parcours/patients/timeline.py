@@ -13,7 +13,6 @@ from django.utils.translation import gettext as _
 from parcours.core import clock
 from parcours.patients.models import Patient, TimelineEvent
 
-
 # The events of the current ``timeline_batch`` (None: no batch, each event is written at once).
 _batch: ContextVar[list[TimelineEvent] | None] = ContextVar("parcours_timeline_batch", default=None)
 
