@@ -241,7 +241,6 @@ def _queue_send_batch(notification_ids: list[int]) -> None:
     transaction.on_commit(lambda: notification_send_batch_task(notification_ids))
 
 
-@transaction.atomic(savepoint=False)  # validates before writing; the bulk INSERT has its own savepoint
 def notification_enqueue_many(
     messages: Sequence[Outgoing], *, actor: User | None = None
 ) -> list[Notification | ValidationFailed]:
@@ -300,8 +299,33 @@ def notification_enqueue_many(
             for _i, m, address, key in fresh
         ]
         try:
-            with transaction.atomic():  # a savepoint: a racing worker wrote one of the keys meanwhile
+            # The rows and their audit together (a savepoint inside the caller's transaction): a racing
+            # worker that wrote one of the keys meanwhile makes it fail as a whole.
+            with transaction.atomic():
                 created = Notification.objects.bulk_create(rows)
+                if any(n.pk is None for n in created):  # a database without RETURNING: read the ids back
+                    ids = dict(
+                        Notification.objects.filter(idempotency_key__in=[k for *_, k in fresh]).values_list(
+                            "idempotency_key", "pk"
+                        )
+                    )
+                    for n in created:
+                        n.pk = ids[n.idempotency_key]
+                with audit_batch():
+                    for (_i, m, address, key), notification in zip(fresh, created, strict=True):
+                        audit_record(
+                            actor=actor,
+                            action="create",
+                            object_type="notification",
+                            object_id=str(notification.external_id),
+                            patient_id=m.patient_id,
+                            detail={
+                                "notification": m.channel,
+                                "to": address,
+                                "idempotency_key": key,
+                                "attachments": [],
+                            },
+                        )
         except IntegrityError:  # rare: one by one, each resolving its own race
             for i, m, _address, key in fresh:
                 results[i] = notification_enqueue(
@@ -316,30 +340,8 @@ def notification_enqueue_many(
                     actor=actor,
                 )
         else:
-            with audit_batch():
-                for (i, m, address, key), notification in zip(fresh, created, strict=True):
-                    results[i] = notification
-                    audit_record(
-                        actor=actor,
-                        action="create",
-                        object_type="notification",
-                        object_id=str(notification.external_id),
-                        patient_id=m.patient_id,
-                        detail={
-                            "notification": m.channel,
-                            "to": address,
-                            "idempotency_key": key,
-                            "attachments": [],
-                        },
-                    )
-            if any(n.pk is None for n in created):  # a database without RETURNING: read the ids back
-                ids = dict(
-                    Notification.objects.filter(idempotency_key__in=[k for *_, k in fresh]).values_list(
-                        "idempotency_key", "pk"
-                    )
-                )
-                for n in created:
-                    n.pk = ids[n.idempotency_key]
+            for (i, *_rest), notification in zip(fresh, created, strict=True):
+                results[i] = notification
             _queue_send_batch([n.pk for n in created])
     assert all(r is not None for r in results)
     return [r for r in results if r is not None]

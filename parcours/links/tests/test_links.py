@@ -126,3 +126,17 @@ def test_the_refusal_page_is_plain_and_not_cached(world) -> None:
     assert response["Cache-Control"] == "no-store"
     assert "expiré" in response.content.decode()
     assert "15" in response.content.decode()
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_link_opened_without_recording_is_counted_and_audited_when_consumed(world) -> None:
+    issued = _issue(world)
+    link = link_open(token=issued.token, purpose="questionnaire", client_ip="198.51.100.4", record_open=False)
+    link.refresh_from_db()
+    assert link.opened_count == 0 and link.used_at is None  # nothing written by the opening itself
+    with transaction.atomic():
+        used = link_consume(link=link, opened=True)
+    used.refresh_from_db()
+    assert used.opened_count == 1 and used.last_opened_at == NOW and used.used_at == NOW
+    event = AuditEvent.objects.filter(object_type="secure_link", object_id=str(used.external_id)).latest("id")
+    assert event.action == "update" and event.detail["used"] is True and event.patient_id == world.patient.pk

@@ -202,3 +202,68 @@ def test_several_attachments_are_kept_in_the_order_given() -> None:
         ("a.pdf", "application/pdf"),
         ("b.txt", "text/plain"),
     ]
+
+
+def _alert_batch(suffix: str = "") -> list[services.Outgoing]:
+    return [
+        services.Outgoing(
+            channel=Channel.SMS,
+            to="+33612345678",
+            subject="Alerte",
+            body="Une alerte attend.",
+            idempotency_key=f"a:1:sms{suffix}",
+        ),
+        services.Outgoing(
+            channel=Channel.EMAIL,
+            to="idec@had.example.org",
+            subject="Alerte",
+            body="Une alerte attend.",
+            idempotency_key=f"a:1:mail{suffix}",
+        ),
+        services.Outgoing(
+            channel=Channel.EMAIL,
+            to="not an address",
+            subject="Alerte",
+            body="Une alerte attend.",
+            idempotency_key=f"a:1:bad{suffix}",
+        ),
+    ]
+
+
+def test_enqueue_many_writes_the_valid_messages_and_reports_a_bad_address_in_its_place(monkeypatch) -> None:
+    queued: list[list[int]] = []
+    monkeypatch.setattr(services, "_queue_send_batch", queued.append)
+    results = services.notification_enqueue_many(_alert_batch())
+    assert isinstance(results[0], Notification) and isinstance(results[1], Notification)
+    assert isinstance(results[2], ValidationFailed) and "to" in results[2].field_errors
+    assert Notification.objects.filter(status=NotificationStatus.PENDING).count() == 2
+    assert queued == [[results[0].pk, results[1].pk]]  # one sending task for the batch
+    audited = AuditEvent.objects.filter(object_type="notification", action="create")
+    assert sorted(e.object_id for e in audited) == sorted(str(r.external_id) for r in results[:2])
+
+
+def test_enqueue_many_is_idempotent_by_key_and_refuses_a_key_reused_for_another_address(monkeypatch) -> None:
+    monkeypatch.setattr(services, "_queue_send_batch", lambda ids: None)
+    first = services.notification_enqueue_many(_alert_batch())
+    again = services.notification_enqueue_many(_alert_batch())
+    assert [r.pk for r in again[:2]] == [r.pk for r in first[:2]]  # type: ignore[union-attr]
+    assert Notification.objects.count() == 2
+    other = services.Outgoing(
+        channel=Channel.SMS, to="+33699999999", subject="Alerte", body="x", idempotency_key="a:1:sms"
+    )
+    with pytest.raises(Conflict):
+        services.notification_enqueue_many([other])
+    assert Notification.objects.count() == 2
+
+
+def test_enqueued_batch_is_sent_by_one_task_after_commit(
+    sms_dir: Path, django_capture_on_commit_callbacks
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        results = services.notification_enqueue_many(_alert_batch("-t"))
+        assert Notification.objects.filter(status=NotificationStatus.SENT).count() == 0
+    assert len(callbacks) == 1
+    assert len(list(sms_dir.glob("sms-*.jsonl"))) == 1
+    sent = Notification.objects.filter(status=NotificationStatus.SENT)
+    assert {n.pk for n in sent} == {r.pk for r in results[:2]}  # type: ignore[union-attr]
+    assert len(mail.outbox) == 1
