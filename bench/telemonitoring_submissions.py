@@ -690,6 +690,61 @@ def profile_main(args: argparse.Namespace) -> int:
     if os.environ.get("BENCH_PROFILE_DUMP"):
         stats.dump_stats(os.environ["BENCH_PROFILE_DUMP"])
     print(out.getvalue())
+
+    # The worker's part for 20 of those alerts: outbox rows, then sending them (as the Huey tasks do).
+    from parcours.notifications.models import Notification
+    from parcours.notifications.tasks import notification_send_batch_task
+
+    pending = list(tm.Alert.objects.filter(notify_pending=True).order_by("pk").values_list("pk", flat=True)[:20])
+    profiler = cProfile.Profile()
+    cpu, db_ticks = time.process_time(), _cpu_ticks(backends)
+    profiler.enable()
+    for alert_id in pending:
+        before = set(Notification.objects.filter(status="pending").values_list("pk", flat=True))
+        tm.alert_notify(alert_id=alert_id)
+        fresh = sorted(set(Notification.objects.filter(status="pending").values_list("pk", flat=True)) - before)
+        notification_send_batch_task.call_local(fresh)
+    profiler.disable()
+    cpu = time.process_time() - cpu
+    db_cpu = (_cpu_ticks(backends) - db_ticks) / os.sysconf("SC_CLK_TCK")
+    print(
+        f"worker, per alert ({len(pending)} alerts, 4 messages each; under cProfile): {cpu / len(pending) * 1000:.1f} ms CPU here, "
+        f"{db_cpu / len(pending) * 1000:.1f} ms CPU in PostgreSQL"
+    )
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(r"parcours/|mail|channels", 25)
+    print(out.getvalue())
+
+    # The IDEC's queue with the 43 alerts above (the htmx partial her page re-reads).
+    from parcours.accounts.models import User
+
+    idec_client = Client()
+    idec_client.force_login(User.objects.get(username="idec0"))
+
+    def read_queue() -> None:
+        r = idec_client.get("/telesurveillance/file/", HTTP_HX_REQUEST="true")
+        assert r.status_code == 200 and r.content.count(b'class="card queue-item') >= 40, r.status_code
+
+    read_queue()
+    with CaptureQueriesContext(connection) as queries:
+        read_queue()
+    cpu, db_ticks = time.process_time(), _cpu_ticks(backends)
+    for _ in range(20):
+        read_queue()
+    cpu = time.process_time() - cpu
+    db_cpu = (_cpu_ticks(backends) - db_ticks) / os.sysconf("SC_CLK_TCK")
+    print(
+        f"IDEC queue read (43 alerts, htmx partial): {len(queries.captured_queries)} SQL statements, "
+        f"{cpu / 20 * 1000:.1f} ms CPU here, {db_cpu / 20 * 1000:.1f} ms CPU in PostgreSQL"
+    )
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(20):
+        read_queue()
+    profiler.disable()
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(25)
+    print(out.getvalue())
     return 0
 
 

@@ -17,8 +17,7 @@ def notification_send_task(notification_id: int) -> None:
 def notification_send_batch_task(notification_ids: list[int]) -> None:
     """Several messages in one task (an alert's recipients): fewer round trips through the queue. A worker
     that dies in the middle leaves the rest pending: the sweep queues them again."""
-    for notification_id in notification_ids:
-        services.notification_send(notification_id=notification_id, reload=False)
+    services.notification_send_many(notification_ids=notification_ids)
 
 
 @db_periodic_task(crontab(minute="*"))

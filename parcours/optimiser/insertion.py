@@ -72,7 +72,7 @@ def candidate_insertions(visit: Visit, actions: list[Action]) -> Iterable[list[A
                 yield [
                     *actions[:q],
                     PickupAction(depot, (*a.bags, visit.id)),
-                    *actions[q:p],
+                    *actions[q + 1 : p],
                     va,
                     *actions[p:],
                 ]

@@ -37,6 +37,7 @@ from __future__ import annotations
 import contextlib
 import math
 import multiprocessing
+import multiprocessing.connection
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -512,6 +513,7 @@ class DecomposeConfig:
     piece_iterations: int = 4000  # at most this many iterations of the tuned search per piece and pass
     piece_patience: int = 600  # and stop a piece after this many without improvement (0: never)
     share: float = 1.0  # of the time spent on pieces (the rest: whole-day searches)
+    asynchronous: bool = True  # workers > 1, no max_passes: ``_decomposed_async``
     geo_start: bool = True  # first pass: pieces by geography, greedy rounds inside each (``_geo_start``)
     search: SearchConfig = SearchConfig(num_neighbours=30, same_depot=30)  # the search in each piece
 
@@ -835,15 +837,25 @@ def _geo_start(
 
 
 def _insert_missing(
-    ctx: Context, visits: Sequence[Visit], rounds: dict[str, list[Action]]
+    ctx: Context,
+    visits: Sequence[Visit],
+    rounds: dict[str, list[Action]],
+    busy_nurses: frozenset[str] = frozenset(),
+    busy_visits: frozenset[str] = frozenset(),
 ) -> dict[str, list[Action]]:
-    """``rounds`` with the visits they lack inserted at their cheapest feasible place, if any."""
+    """``rounds`` with the visits they lack inserted at their cheapest feasible place, if any (not in
+    the rounds of ``busy_nurses``; ``busy_visits`` are left alone: both are being searched elsewhere)."""
     placed = {a.visit for acts in rounds.values() for a in acts if isinstance(a, VisitAction)}
-    missing = [v for v in visits if v.id not in placed]
+    missing = [v for v in visits if v.id not in placed and v.id not in busy_visits]
     if not missing:
         return rounds
     full = [
-        Round(nurse=n, head=ctx.empty_head(n), actions=list(rounds.get(n.id, [])))
+        Round(
+            nurse=n,
+            head=ctx.empty_head(n),
+            actions=list(rounds.get(n.id, [])),
+            closed=n.id in busy_nurses,
+        )
         for n in ctx.instance.nurses
     ]
     if not all(r.time(ctx).ok for r in full):
@@ -944,6 +956,150 @@ def _solve_pieces_in_child(
         conn.close()
 
 
+def _piece_worker(
+    conn: Connection, ctx: Context, config: DecomposeConfig, deadline: float, cpu_budget: float
+) -> None:
+    """A worker process of the asynchronous piece search: searches the pieces it is sent, one at a time,
+    until told to stop (``None``); answers each with (new rounds, budget used up?)."""
+    cpu_end = time.process_time() + cpu_budget
+    try:
+        while (task := conn.recv()) is not None:
+            nurse_ids, visit_ids, rounds, seed, balance = task
+            piece = ([ctx.nurses[n] for n in nurse_ids], [ctx.visits[v] for v in visit_ids])
+            out, _ = _solve_pieces(
+                ctx,
+                [piece],
+                rounds,
+                deadline,
+                config.piece_iterations,
+                config.piece_patience,
+                seed,
+                config.search,
+                None,
+                balance,
+                cpu_end - time.process_time(),
+            )
+            spent = min(deadline - time.monotonic(), cpu_end - time.process_time()) <= 0.05
+            conn.send((out, spent))
+    except EOFError:
+        pass
+    finally:
+        conn.close()
+
+
+def _decomposed_async(
+    ctx: Context,
+    feas: Feasibility,
+    visits: Sequence[Visit],
+    rounds: dict[str, list[Action]],
+    *,
+    deadline: float,
+    seed: int,
+    workers: int,
+    should_stop: Callable[[], bool] | None,
+    config: DecomposeConfig,
+    parts: int,
+    balance_weight: float,
+    cpu_budget: float,
+) -> dict[str, list[Action]]:
+    """``_decomposed`` with ``workers`` persistent processes and no barrier between passes.
+
+    The main process only hands out pieces: a worker that is done gets the next piece of the current
+    cut of the day whose nurses nobody is searching; when none is left, the day is cut again from the
+    current rounds (the pieces being searched keep their nurses, their visits and their rounds until
+    they come back). Nobody waits for the slowest piece of a pass, and no process is started per pass.
+    Results depend on timing (not repeatable); ``_decomposed`` with ``max_passes`` is.
+    """
+    mp = multiprocessing.get_context("fork")
+    conns: list[Connection] = []
+    procs = []
+    for _ in range(workers):
+        parent, child = mp.Pipe()
+        proc = mp.Process(target=_piece_worker, args=(child, ctx, config, deadline, cpu_budget), daemon=True)
+        proc.start()
+        child.close()
+        conns.append(parent)
+        procs.append(proc)
+    queue: list[tuple[list[Nurse], list[Visit]]] = []
+    busy: dict[int, tuple[frozenset[str], frozenset[str]]] = {}
+    free = list(range(workers))
+    drawn = sent = 0
+    balance: Balance | None = None
+
+    def next_task() -> tuple[list[str], list[str]] | None:
+        busy_n = frozenset().union(*(b[0] for b in busy.values()))
+        busy_v = frozenset().union(*(b[1] for b in busy.values()))
+        placed = {a.visit for acts in rounds.values() for a in acts if isinstance(a, VisitAction)}
+        for k, (nurses, part) in enumerate(queue):
+            ids = [n.id for n in nurses]
+            if busy_n.intersection(ids):
+                continue
+            del queue[k]
+            mine = [a.visit for n in ids for a in rounds.get(n, []) if isinstance(a, VisitAction)]
+            extra = [v.id for v in part if v.id not in placed and v.id not in busy_v]
+            return ids, mine + extra
+        return None
+
+    try:
+        while True:
+            if should_stop is not None and should_stop():
+                break
+            if deadline - time.monotonic() < 0.1:
+                break
+            for w in list(free):
+                task = next_task()
+                if task is None:  # cut the day again (the first time: by geography)
+                    if drawn == 0 and config.geo_start:
+                        queue, rounds = _geo_start(ctx, feas, visits, parts, rng=random.Random(seed))
+                    else:
+                        busy_n = frozenset().union(*(b[0] for b in busy.values()))
+                        busy_v = frozenset().union(*(b[1] for b in busy.values()))
+                        rounds = _insert_missing(ctx, visits, rounds, busy_n, busy_v)
+                        queue = _pieces(ctx, feas, visits, rounds, parts, random.Random(seed + drawn))
+                    balance = _balance(ctx, rounds, balance_weight)
+                    drawn += 1
+                    task = next_task()
+                    if task is None:
+                        break
+                nurse_ids, visit_ids = task
+                piece_rounds = {n: rounds.get(n, []) for n in nurse_ids}
+                conns[w].send((nurse_ids, visit_ids, piece_rounds, seed + 1000 * drawn + sent, balance))
+                busy[w] = (frozenset(nurse_ids), frozenset(visit_ids))
+                free.remove(w)
+                sent += 1
+            if not busy:
+                break  # every worker has used its budget
+            for c in multiprocessing.connection.wait([conns[w] for w in busy], timeout=0.2):
+                w = conns.index(cast(Connection, c))
+                try:
+                    out, spent = conns[w].recv()
+                except EOFError:
+                    out, spent = {}, True
+                rounds = {**rounds, **out}
+                del busy[w]
+                if not spent:
+                    free.append(w)
+        stopped = should_stop is not None and should_stop()
+        for w in list(busy):
+            if stopped:  # the planner pressed stop: the pieces being searched keep their rounds
+                procs[w].terminate()
+                continue
+            with contextlib.suppress(EOFError):
+                out, _ = conns[w].recv()
+                rounds = {**rounds, **out}
+    finally:
+        for w, proc in enumerate(procs):
+            with contextlib.suppress(OSError, BrokenPipeError):
+                if proc.is_alive():
+                    conns[w].send(None)
+            proc.join(timeout=5)
+            if proc.is_alive():
+                proc.terminate()
+                proc.join()
+            conns[w].close()
+    return _insert_missing(ctx, visits, rounds)
+
+
 def _decomposed(
     ctx: Context,
     feas: Feasibility,
@@ -969,6 +1125,21 @@ def _decomposed(
     """
     parts = max(workers, round(len(visits) / config.piece_visits))
     parts = -(-parts // workers) * workers  # a multiple of the workers: they finish together
+    if workers > 1 and max_passes is None and config.asynchronous:
+        return _decomposed_async(
+            ctx,
+            feas,
+            visits,
+            rounds,
+            deadline=deadline,
+            seed=seed,
+            workers=workers,
+            should_stop=should_stop,
+            config=config,
+            parts=parts,
+            balance_weight=balance_weight,
+            cpu_budget=cpu_budget,
+        )
     rng = random.Random(seed)
     mp = multiprocessing.get_context("fork")
     done = 0

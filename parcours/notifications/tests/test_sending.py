@@ -258,3 +258,56 @@ def test_an_unexpected_error_in_a_channel_is_retried_not_lost(
     assert notification.status == S.FAILED
     assert "KeyError" in notification.last_error
     assert notification.next_attempt_at == T0 + rules.BACKOFF[0]
+
+
+def _pending(key: str, **overrides: object) -> Notification:
+    args: dict[str, object] = {
+        "channel": Channel.EMAIL,
+        "to": f"{key}@had.example.org",
+        "subject": "Alerte",
+        "body": "Une alerte attend.",
+        "idempotency_key": key,
+        "patient_id": 1,
+    }
+    args.update(overrides)
+    return services.notification_enqueue(**args)  # type: ignore[arg-type]  # not sent: no commit callback run
+
+
+def test_a_batch_is_sent_through_a_real_smtp_exchange_and_each_outcome_is_recorded_and_audited(
+    smtp_server: SmtpServer, sms_dir, clock
+) -> None:
+    rows = [
+        _pending("a1"),
+        _pending("a2", attachments=[Attachment("note.pdf", PDF)]),
+        _pending("a3", channel=Channel.SMS, to="0612345678"),
+    ]
+    assert services.notification_send_many(notification_ids=[r.pk for r in rows]) == 3
+    assert sorted(m.rcpt_tos[0] for m in smtp_server.messages) == ["a1@had.example.org", "a2@had.example.org"]
+    with_pdf = next(m for m in smtp_server.messages if m.rcpt_tos == ["a2@had.example.org"])
+    assert [p.get_filename() for p in with_pdf.message.iter_attachments()] == ["note.pdf"]
+    for row in rows:
+        row.refresh_from_db()
+        assert (row.status, row.attempts, row.sent_at) == (S.SENT, 1, T0)
+        assert AuditEvent.objects.filter(
+            object_id=str(row.external_id), action="update", detail__event="sent"
+        ).exists()
+    # sent rows are not sent again by a second task (at-least-once, never twice on purpose)
+    assert services.notification_send_many(notification_ids=[r.pk for r in rows]) == 0
+    assert len(smtp_server.messages) == 2
+
+
+def test_in_a_batch_a_refused_message_is_recorded_for_retry_and_the_others_still_leave(
+    smtp_server: SmtpServer, sms_dir, clock
+) -> None:
+    email_row = _pending("b1")
+    sms_row = _pending("b2", channel=Channel.SMS, to="0612345678")
+    smtp_server.answer_data = "451 4.3.0 Try again later"
+    assert services.notification_send_many(notification_ids=[email_row.pk, sms_row.pk]) == 1
+    email_row.refresh_from_db()
+    sms_row.refresh_from_db()
+    assert (
+        email_row.status == S.FAILED
+        and email_row.next_attempt_at is not None
+        and "451" in email_row.last_error
+    )
+    assert sms_row.status == S.SENT
