@@ -301,6 +301,7 @@ def _build(args: argparse.Namespace, *, patients: int, idecs: int) -> dict[str, 
     # the links' SMS of the setup stay in the outbox (not queued): the worker must not spend the measured
     # phases sending them
     notification_services._queue_send = lambda notification_id: None
+    notification_services._queue_send_batch = lambda notification_ids: None
     hospital = OrganisationFactory(name="Centre de lutte contre le cancer")
     had = OrganisationFactory(had=True, name="HAD du Rhône")
     onco = cast(

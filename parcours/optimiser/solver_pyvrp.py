@@ -980,6 +980,19 @@ def _piece_worker(
                 cpu_end - time.process_time(),
             )
             spent = min(deadline - time.monotonic(), cpu_end - time.process_time()) <= 0.05
+            import os
+            import sys
+
+            if os.environ.get("PDBG"):
+                print(
+                    "task",
+                    os.getpid(),
+                    len(visit_ids),
+                    round(time.process_time(), 2),
+                    round(time.monotonic(), 2),
+                    file=sys.stderr,
+                    flush=True,
+                )
             conn.send((out, spent))
     except EOFError:
         pass

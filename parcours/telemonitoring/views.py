@@ -28,6 +28,7 @@ from parcours.links.views import client_ip, render_refused
 from parcours.patients.access import access_patient_by_id, patients_visible_to
 from parcours.patients.models import Patient
 from parcours.telemonitoring import questionnaires, schedules, selectors, services
+from parcours.telemonitoring.cards import alert_cards
 from parcours.telemonitoring.enums import Level
 from parcours.telemonitoring.models import (
     Alert,
@@ -434,7 +435,14 @@ def queue(request: HttpRequest) -> HttpResponse:
         object_type="telemonitoring_queue",
         detail={"alerts": len(alerts), "tasks": len(tasks)},
     )
-    context = {"alerts": alerts, "alert_total": total, "tasks": tasks, "can": _can(user)}
+    can = _can(user)
+    context = {
+        "alerts": alerts,
+        "cards": alert_cards(request, alerts, can=can),
+        "alert_total": total,
+        "tasks": tasks,
+        "can": can,
+    }
     if request.headers.get("HX-Request"):
         return render(request, "telemonitoring/_queue.html", context)
     return render(request, "telemonitoring/queue.html", context)

@@ -141,3 +141,49 @@ def test_the_plan_form_starts_telemonitoring(web_client, world):
         url, {"treatment_start": "2026-11-02", "regimen": "pembrolizumab", "send_channel": "sms"}
     )
     assert world.patient.monitoring_plan.regimen == "pembrolizumab"
+
+
+def _ack_token(html: str, alert: Alert) -> str:
+    form = re.search(
+        r'action="[^"]*' + str(alert.external_id) + r'/prise-en-charge/?"[^>]*>\s*<input type="hidden" '
+        r'name="csrfmiddlewaretoken" value="([^"]+)"',
+        html,
+    )
+    assert form is not None, "no acknowledge form with a CSRF token"
+    return form.group(1)
+
+
+def test_queue_cards_come_from_the_cache_yet_show_each_change_and_carry_a_valid_csrf_token(world, pro_triage):
+    from django.test import Client
+
+    pro_triage(world.patient, DYSPNOEA_RED_FLAG)
+    alert = Alert.objects.get()
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(world.idec)
+    url = reverse("telemonitoring:queue")
+    client.get(url, HTTP_HX_REQUEST="true")  # renders the card and caches it
+    second = client.get(url, HTTP_HX_REQUEST="true").content.decode()  # from the cache, token put in place
+    assert "PARCOURS-CSRF-MARK" not in second
+    token = _ack_token(second, alert)
+    done = client.post(
+        reverse("telemonitoring:alert_ack", args=[alert.external_id]),
+        {"version": alert.version, "next": "queue", "csrfmiddlewaretoken": token},
+    )
+    assert done.status_code == 302
+    alert.refresh_from_db()
+    assert alert.status == "acknowledged"
+    after = client.get(url, HTTP_HX_REQUEST="true").content.decode()
+    assert "Je prends en charge" not in after and "prise en charge par" in after
+
+
+def test_a_card_cached_for_an_idec_does_not_give_its_forms_to_a_reader_who_may_not_act(
+    web_client, world, pro_triage
+):
+    from parcours.accounts.permissions import has_perm
+
+    pro_triage(world.patient, DYSPNOEA_RED_FLAG)
+    url = reverse("telemonitoring:queue")
+    assert "Je prends en charge" in web_client(world.idec).get(url).content.decode()
+    assert has_perm(world.idel, "monitoring.proxy") and not has_perm(world.idel, "alert.handle")
+    html = web_client(world.idel).get(url).content.decode()
+    assert 'class="level urgent"' in html and "Je prends en charge" not in html
