@@ -268,6 +268,10 @@ def _env(args: argparse.Namespace) -> dict[str, str]:
         PARCOURS_VAR_DIR=str(ROOT / "var" / "bench-tm"),
         PYTHONPATH=str(ROOT),
     )
+    if args.redis_url:
+        env["PARCOURS_REDIS_URL"] = args.redis_url
+    else:
+        env.pop("PARCOURS_REDIS_URL", None)
     return env
 
 
@@ -280,6 +284,10 @@ def _setup_django(args: argparse.Namespace) -> None:
     import django
 
     django.setup()
+    if args.redis_url:  # a throw-away Redis database: the task queue and the cache start empty
+        import redis
+
+        redis.Redis.from_url(args.redis_url).flushdb()
 
 
 def _build(args: argparse.Namespace, *, patients: int, idecs: int) -> dict[str, Any]:
@@ -696,14 +704,18 @@ def profile_main(args: argparse.Namespace) -> int:
     from parcours.notifications.models import Notification
     from parcours.notifications.tasks import notification_send_batch_task
 
-    pending = list(tm.Alert.objects.filter(notify_pending=True).order_by("pk").values_list("pk", flat=True)[:20])
+    pending = list(
+        tm.Alert.objects.filter(notify_pending=True).order_by("pk").values_list("pk", flat=True)[:20]
+    )
     profiler = cProfile.Profile()
     cpu, db_ticks = time.process_time(), _cpu_ticks(backends)
     profiler.enable()
     for alert_id in pending:
         before = set(Notification.objects.filter(status="pending").values_list("pk", flat=True))
         tm.alert_notify(alert_id=alert_id)
-        fresh = sorted(set(Notification.objects.filter(status="pending").values_list("pk", flat=True)) - before)
+        fresh = sorted(
+            set(Notification.objects.filter(status="pending").values_list("pk", flat=True)) - before
+        )
         notification_send_batch_task.call_local(fresh)
     profiler.disable()
     cpu = time.process_time() - cpu
@@ -766,6 +778,13 @@ def main() -> int:
         type=int,
         default=0,
         help="niceness of the Huey consumer (10: the web requests first)",
+    )
+    parser.add_argument(
+        "--redis-url",
+        default="",
+        help="PARCOURS_REDIS_URL for the server and the worker (task queue and cache in Redis, as a deployment "
+        "with several processes has them); this Redis database is flushed first. Default: none (SQLite queue, "
+        "a cache per process).",
     )
     parser.add_argument("--profile", action="store_true")
     args = parser.parse_args()

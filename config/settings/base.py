@@ -161,6 +161,32 @@ def _huey() -> object:
 HUEY = _huey()
 
 
+# Cache (rendered fragments such as the IDEC queue's alert cards; nothing that must survive a restart): the
+# Redis of PARCOURS_REDIS_URL when set, so that every web process shares it; else each process keeps its own.
+def _caches() -> dict[str, dict[str, object]]:
+    redis_url = env_str("PARCOURS_REDIS_URL", "")
+    if redis_url:
+        return {
+            "default": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": redis_url,
+                "KEY_PREFIX": "parcours",
+                "TIMEOUT": 3600,
+            }
+        }
+    return {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "parcours",
+            "TIMEOUT": 3600,
+            "OPTIONS": {"MAX_ENTRIES": 5000},
+        }
+    }
+
+
+CACHES = _caches()
+
+
 # Outgoing e-mail and SMS (ADR 0006). With PARCOURS_SMTP_HOST unset, nothing leaves the machine: e-mails are
 # written as files under var/mail/ (Django's file backend) and SMS as JSON lines under var/sms/.
 # PARCOURS_SMTP_TLS: starttls (default, port 587), ssl (implicit TLS, port 465) or none (a relay on a
