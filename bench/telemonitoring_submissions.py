@@ -33,7 +33,7 @@ submission. After each phase the script waits until the worker has written and s
 The machine's load (``uptime``) is printed before and after.
 
     .venv/bin/python bench/telemonitoring_submissions.py [--database-url postgres://postgres@127.0.0.1:5432/parcours_bench_tm]
-        [--concurrency 50] [--rounds 2] [--workers 4] [--sequential 10] [--poll-ms 100] [--worker-nice 0]
+        [--concurrency 50] [--rounds 2] [--workers 4] [--sequential 10] [--poll-ms 100] [--worker-nice 10] [--redis-url redis://127.0.0.1:6379/14]
     .venv/bin/python bench/telemonitoring_submissions.py --profile   # one submission in-process: queries + cProfile
 """
 
@@ -268,6 +268,9 @@ def _env(args: argparse.Namespace) -> dict[str, str]:
         PARCOURS_VAR_DIR=str(ROOT / "var" / "bench-tm"),
         PYTHONPATH=str(ROOT),
     )
+    env["PARCOURS_WORKER_NICE"] = str(
+        args.worker_nice
+    )  # applied by the worker itself (parcours/core/tasks.py)
     if args.redis_url:
         env["PARCOURS_REDIS_URL"] = args.redis_url
     else:
@@ -376,6 +379,17 @@ def _cpu_ticks(pids: list[int]) -> int:
             continue
         total += int(fields[11]) + int(fields[12])  # utime + stime (fields 14 and 15 of stat)
     return total
+
+
+def _nice_values(pid: int) -> list[int]:
+    """The nice value of each thread of a process (field 19 of /proc/<pid>/task/<tid>/stat)."""
+    values = []
+    for stat in sorted(Path(f"/proc/{pid}/task").glob("*/stat")):
+        try:
+            values.append(int(stat.read_text().rsplit(")", 1)[1].split()[16]))
+        except (OSError, IndexError, ValueError):
+            continue
+    return values
 
 
 def _children(pid: int) -> list[int]:
@@ -523,9 +537,6 @@ def server_main(args: argparse.Namespace) -> int:
     )  # fmt: skip
     huey = subprocess.Popen(
         [
-            "nice",
-            "-n",
-            str(args.worker_nice),
             sys.executable,
             "manage.py",
             "run_huey",
@@ -557,6 +568,7 @@ def server_main(args: argparse.Namespace) -> int:
         for t in warm:
             t.join()
         meter = Meter(args.database_url, gunicorn.pid, huey.pid)
+        print(f"worker threads' nice values: {_nice_values(huey.pid)}")
         n_sub = 0
         if args.sequential:
             group = data["groups"][-1]
@@ -776,8 +788,9 @@ def main() -> int:
     parser.add_argument(
         "--worker-nice",
         type=int,
-        default=0,
-        help="niceness of the Huey consumer (10: the web requests first)",
+        default=10,
+        help="PARCOURS_WORKER_NICE of the Huey consumer (the product's default, 10: the web requests first; "
+        "0: same priority as the web processes)",
     )
     parser.add_argument(
         "--redis-url",

@@ -259,6 +259,8 @@ PARCOURS_SMS_DIR = VAR_DIR / "sms"
 # The audit table refuses UPDATE/DELETE through database triggers. Only browser tests, whose database is
 # flushed between tests, turn this off (their own pytest run); production must keep it on.
 PARCOURS_AUDIT_DB_GUARD = env_bool("PARCOURS_AUDIT_DB_GUARD", True)
+# CPU priority of the background worker below the web processes (nice increment; 0 keeps it equal).
+PARCOURS_WORKER_NICE = int(env_str("PARCOURS_WORKER_NICE", "10"))
 
 LOGGING = {
     "version": 1,
