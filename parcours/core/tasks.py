@@ -13,7 +13,7 @@ log = logging.getLogger(__name__)
 
 @on_startup()
 def lower_worker_priority() -> None:
-    """Give the web processes the CPU first (ADR 0013): background work (notifications, syntheses, sweeps)
+    """Give the web processes the CPU first (ADR 0014): background work (notifications, syntheses, sweeps)
     runs at ``PARCOURS_WORKER_NICE`` (default 10). During a burst of questionnaire submissions the worker
     would otherwise take a third of the cores for the alerts' e-mails and SMS while the submissions that
     make the alerts visible are still waiting; niced, it runs as soon as the cores are free (a second
