@@ -10,7 +10,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from config.settings.env import env_bool, env_list, env_str
+from config.settings.env import env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(env_str("PARCOURS_VAR_DIR", str(BASE_DIR / "var")))
@@ -260,7 +260,7 @@ PARCOURS_SMS_DIR = VAR_DIR / "sms"
 # flushed between tests, turn this off (their own pytest run); production must keep it on.
 PARCOURS_AUDIT_DB_GUARD = env_bool("PARCOURS_AUDIT_DB_GUARD", True)
 # CPU priority of the background worker below the web processes (nice increment; 0 keeps it equal).
-PARCOURS_WORKER_NICE = int(env_str("PARCOURS_WORKER_NICE", "10"))
+PARCOURS_WORKER_NICE = env_int("PARCOURS_WORKER_NICE", 10, low=0, high=19)
 
 LOGGING = {
     "version": 1,

@@ -39,6 +39,19 @@ def env_bool(name: str, default: bool) -> bool:
     raise ImproperlyConfigured(f"{name}: expected a boolean (true/false), got {raw!r}")
 
 
+def env_int(name: str, default: int, *, low: int, high: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name}: expected a whole number, got {raw!r}") from exc
+    if not low <= value <= high:
+        raise ImproperlyConfigured(f"{name}: expected a number from {low} to {high}, got {value}")
+    return value
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     raw = os.environ.get(name)
     if raw is None:
