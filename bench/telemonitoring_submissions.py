@@ -531,7 +531,8 @@ def server_main(args: argparse.Namespace) -> int:
     port = _free_port()
     gunicorn = subprocess.Popen(
         [str(ROOT / ".venv" / "bin" / "gunicorn"), "config.wsgi", "-w", str(args.workers), "-b",
-         f"127.0.0.1:{port}", "--timeout", "120", "--log-level", "warning"],
+         f"127.0.0.1:{port}", "--timeout", "120", "--log-level", "warning",
+         *(["--threads", str(args.threads)] if args.threads > 1 else [])],
         cwd=ROOT,
         env=env,
     )  # fmt: skip
@@ -617,7 +618,7 @@ def server_main(args: argparse.Namespace) -> int:
                 flush=True,
             )
         print(
-            f"\nALL ROUNDS ({args.rounds} x {args.concurrency} concurrent, gunicorn -w {args.workers}): "
+            f"\nALL ROUNDS ({args.rounds} x {args.concurrency} concurrent, gunicorn -w {args.workers} --threads {args.threads}): "
             f"{len(visible)} alerts seen, {len(errors)} errors"
         )
         for err in errors[:5]:
@@ -659,7 +660,7 @@ def profile_main(args: argparse.Namespace) -> int:
     import pstats
 
     _setup_django(args)
-    data = _build(args, patients=45, idecs=1)
+    data = _build(args, patients=65 if os.environ.get("BENCH_WSGI") else 45, idecs=1)
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -703,6 +704,59 @@ def profile_main(args: argparse.Namespace) -> int:
     for i in range(23, 43):
         post(i)
     profiler.disable()
+    if os.environ.get("BENCH_WSGI"):  # the same POSTs through Django's WSGI handler, as gunicorn calls it
+        import io as _io
+        from urllib.parse import urlencode
+
+        from django.core.handlers.wsgi import WSGIHandler
+
+        handler = WSGIHandler()
+        extra = subs[45:65]
+
+        def environ_for(
+            method: str, sub: dict[str, str], body: bytes = b"", cookie: str = ""
+        ) -> dict[str, Any]:
+            return {
+                "REQUEST_METHOD": method,
+                "PATH_INFO": f"/questionnaire/{sub['token']}/",
+                "SERVER_NAME": "127.0.0.1",
+                "SERVER_PORT": "80",
+                "HTTP_HOST": "127.0.0.1",
+                "HTTP_ORIGIN": "http://127.0.0.1",
+                "HTTP_COOKIE": cookie,
+                "CONTENT_TYPE": "application/x-www-form-urlencoded",
+                "CONTENT_LENGTH": str(len(body)),
+                "wsgi.input": _io.BytesIO(body),
+                "wsgi.url_scheme": "http",
+                "REMOTE_ADDR": "127.0.0.1",
+            }
+
+        forms = []
+        for sub in extra:  # the patient opens the page first (not measured)
+            got: list[Any] = []
+            page = b"".join(
+                handler(environ_for("GET", sub), lambda st, hd, exc_info=None, got=got: got.append(hd))
+            )
+            cookie = next(
+                v.strip() for k, v in got[0] if k == "Set-Cookie" and v.strip().startswith("csrftoken=")
+            ).split(";")[0]
+            field = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+            assert field is not None
+            forms.append((cookie, field.group(1).decode()))
+        cpu, db_ticks = time.process_time(), _cpu_ticks(backends)
+        for sub, (cookie, field) in zip(extra, forms, strict=True):
+            body = urlencode({**ANSWERS, "submission_key": sub["key"], "csrfmiddlewaretoken": field}).encode()
+            out: list[str] = []
+            chunks = handler(
+                environ_for("POST", sub, body, cookie), lambda st, hd, exc_info=None, out=out: out.append(st)
+            )
+            b"".join(chunks)
+            assert out[0].startswith("200"), out
+        cpu = time.process_time() - cpu
+        db_cpu = (_cpu_ticks(backends) - db_ticks) / os.sysconf("SC_CLK_TCK")
+        print(
+            f"WSGI handler, per POST: {cpu / 20 * 1000:.1f} ms CPU here, {db_cpu / 20 * 1000:.1f} ms PostgreSQL ({out[0]})"
+        )
     out = io.StringIO()
     stats = pstats.Stats(profiler, stream=out)
     calls = int(getattr(stats, "total_calls", 0))
@@ -783,6 +837,13 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="threads per gunicorn worker (> 1: gthread workers, a request is taken at once instead of "
+        "waiting for a free process)",
+    )
     parser.add_argument("--sequential", type=int, default=10)
     parser.add_argument("--poll-ms", type=int, default=100)
     parser.add_argument(
