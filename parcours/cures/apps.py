@@ -25,6 +25,9 @@ class CuresConfig(AppConfig):
     verbose_name = _("Cures à domicile")
 
     def ready(self) -> None:
+        from parcours.cures.visits import SOURCE_NAME, home_cure_visits
+        from parcours.logistics.sources import register_visit_source
         from parcours.telemonitoring.schedules import register_cure_dates_provider
 
         register_cure_dates_provider(cure_dates)
+        register_visit_source(SOURCE_NAME, home_cure_visits)  # the day plan gathers the home cures

@@ -62,10 +62,17 @@ class HomeVisit(BaseModel):
     )
     pinned_start = models.TimeField(null=True, blank=True)
     note = models.CharField(max_length=300, blank=True)
+    # Where a gathered visit comes from (``cure:<cure id>``, see ``logistics.sources``); empty when typed in.
+    source_ref = models.CharField(max_length=80, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["had", "date", "status"], name="visit_had_date")]
         constraints = [
+            models.UniqueConstraint(
+                fields=["had", "date", "source_ref"],
+                condition=~Q(source_ref=""),
+                name="visit_one_per_source_ref",
+            ),
             models.CheckConstraint(
                 condition=Q(window_start__lte=models.F("window_end")), name="visit_window_ordered"
             ),

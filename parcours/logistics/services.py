@@ -3,26 +3,30 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import time
+from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import transaction
-from django.utils import timezone
+from django.db import IntegrityError, transaction
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from parcours.accounts.enums import OrganisationKind
 from parcours.accounts.models import Organisation, User
 from parcours.accounts.permissions import has_perm
-from parcours.audit.services import audit_record
+from parcours.audit.services import audit_batch, audit_record
 from parcours.core import clock
 from parcours.core.errors import Conflict, Forbidden, ValidationFailed
 from parcours.logistics import solving
 from parcours.logistics.adapter import build_instance
 from parcours.logistics.enums import SKILLS, RunKind, RunStatus, VisitKind, VisitStatus
 from parcours.logistics.models import HomeVisit, NurseShift, PlanRun
+from parcours.logistics.sources import VisitProposal, visit_sources
 from parcours.patients.models import Patient
-from parcours.patients.timeline import timeline_record
+from parcours.patients.timeline import timeline_batch, timeline_record
 
+log = logging.getLogger(__name__)
 MAX_TIME_LIMIT_S = 600
 
 
@@ -436,3 +440,251 @@ def replan_day(*, actor: User, had: Organisation, date: dt.date, now: dt.time | 
         },
     )
     return run
+
+
+# ------------------------------------------------------------------------------------ gathering
+
+
+@dataclass(frozen=True)
+class GatherSkip:
+    source_ref: str
+    label: str
+    reason: str
+
+
+@dataclass
+class GatherReport:
+    """What one gathering did: visits created, already there, bag facts refreshed, and what was left out."""
+
+    created: list[HomeVisit] = field(default_factory=list)
+    already: list[str] = field(
+        default_factory=list
+    )  # source refs found on the day (planned, done, cancelled)
+    cancelled: list[str] = field(default_factory=list)  # among ``already``: cancelled by the planner, left so
+    refreshed: list[str] = field(default_factory=list)  # planned, unpinned: bag ready time/stability updated
+    skipped: list[GatherSkip] = field(default_factory=list)
+    stale: list[HomeVisit] = field(default_factory=list)  # gathered earlier, no longer proposed (cure moved…)
+    failed_sources: list[str] = field(default_factory=list)
+
+
+def gather_proposals(*, had: Organisation, date: dt.date) -> tuple[list[VisitProposal], list[str]]:
+    """Every registered source's proposals for the HAD and date, and the names of the sources that failed.
+
+    A failing source is logged and named, never fatal: the others still count.
+    """
+    proposals: list[VisitProposal] = []
+    failed: list[str] = []
+    seen: set[str] = set()
+    for name, source in visit_sources().items():
+        try:
+            found = list(source(had, date))
+        except Exception:
+            log.exception("visit source %r failed for HAD %s on %s", name, had.pk, date)
+            failed.append(name)
+            continue
+        for p in found:
+            if p.source_ref and p.source_ref not in seen:
+                seen.add(p.source_ref)
+                proposals.append(p)
+    return proposals, failed
+
+
+def _minutes(t: dt.time) -> int:
+    return t.hour * 60 + t.minute
+
+
+def _proposal_problem(
+    p: VisitProposal, patient: Patient | None, had: Organisation, pharmacies: dict[int, Organisation]
+) -> str:
+    """Why a proposal cannot become a visit (the same rules as ``visit_create``), or ""."""
+    if p.problem:
+        return p.problem
+    if len(p.source_ref) > 80:
+        return _("Référence de source trop longue.")
+    if patient is None or patient.had_id != had.pk:
+        return _("Ce patient n'est pas suivi par %(had)s.") % {"had": had.name}
+    if patient.latitude is None or patient.longitude is None:
+        return _("L'adresse du patient n'a pas de coordonnées : impossible de planifier.")
+    if p.kind not in VisitKind.values:
+        return _("Type de visite inconnu.")
+    unknown = set(p.skills) - SKILLS.keys()
+    if unknown:
+        return _("Qualification inconnue : %(s)s.") % {"s": ", ".join(sorted(unknown))}
+    if not 5 <= p.duration_min <= 480:
+        return _("Durée entre 5 et 480 minutes.")
+    if p.window_start > p.window_end:
+        return _("Le créneau est vide (la fin précède le début).")
+    bag = [p.bag_pharmacy_id is not None, p.bag_ready is not None, p.bag_stability_min is not None]
+    if any(bag) and not all(bag):
+        return _("Une poche demande sa pharmacie, son heure de mise à disposition et sa stabilité.")
+    if p.bag_pharmacy_id is not None and p.bag_ready is not None and p.bag_stability_min is not None:
+        pharmacy = pharmacies.get(p.bag_pharmacy_id)
+        if pharmacy is None:
+            return _("Choisissez une pharmacie (PUI).")
+        if pharmacy.latitude is None or pharmacy.longitude is None:
+            return _("La pharmacie %(pui)s n'a pas de coordonnées : impossible de planifier le retrait.") % {
+                "pui": pharmacy.name
+            }
+        if p.bag_stability_min <= 0 or _minutes(p.bag_ready) + p.bag_stability_min < _minutes(p.window_start):
+            return _("La poche ne sera plus stable à l'ouverture du créneau.")
+    return ""
+
+
+@transaction.atomic
+def visits_gather(*, actor: User, had: Organisation, date: dt.date) -> GatherReport:
+    """Create the day's missing visits from every registered source (``logistics.sources``). Idempotent.
+
+    A visit is found again by its ``source_ref``: never duplicated; a visit the planner cancelled, pinned or
+    that is done is left as it is; a planned, unpinned gathered visit only gets its bag facts (ready time,
+    stability) refreshed — they change when the pharmacy prepares the bag, and the planner cannot edit them.
+    Windows, durations and skills of a visit already there are never changed.
+    """
+    _require_planner(actor, had)
+    if date < timezone.localdate(clock.now()):
+        raise ValidationFailed(_("La date est passée."), field_errors={"date": [_("La date est passée.")]})
+    # One gathering at a time per HAD (PostgreSQL); the unique constraint stops the rest.
+    Organisation.objects.select_for_update().filter(pk=had.pk).first()
+    proposals, failed = gather_proposals(had=had, date=date)
+    report = GatherReport(failed_sources=failed)
+    existing = {
+        v.source_ref: v
+        for v in HomeVisit.objects.filter(had=had, date=date).exclude(source_ref="").select_related("patient")
+    }
+    patients = Patient.objects.in_bulk({p.patient_id for p in proposals})
+    pharmacies = Organisation.objects.filter(kind=OrganisationKind.PHARMACY).in_bulk(
+        {p.bag_pharmacy_id for p in proposals if p.bag_pharmacy_id is not None}
+    )
+    to_create: list[HomeVisit] = []
+    for p in proposals:
+        visit = existing.get(p.source_ref)
+        if visit is not None:
+            report.already.append(p.source_ref)
+            if visit.status == VisitStatus.CANCELLED:
+                report.cancelled.append(p.source_ref)
+            elif _refresh_bag(visit, p, pharmacies):
+                report.refreshed.append(p.source_ref)
+            continue
+        patient = patients.get(p.patient_id)
+        problem = _proposal_problem(p, patient, had, pharmacies)
+        if problem:
+            report.skipped.append(GatherSkip(source_ref=p.source_ref, label=p.label, reason=problem))
+            continue
+        to_create.append(
+            HomeVisit(
+                patient=patient,
+                had=had,
+                date=date,
+                kind=p.kind,
+                window_start=p.window_start,
+                window_end=p.window_end,
+                duration_min=p.duration_min,
+                skills=sorted(set(p.skills)),
+                bag_pharmacy=pharmacies.get(p.bag_pharmacy_id) if p.bag_pharmacy_id is not None else None,
+                bag_ready=p.bag_ready,
+                bag_stability_min=p.bag_stability_min,
+                note=p.label[:300],
+                source_ref=p.source_ref,
+            )
+        )
+    if not failed:
+        proposed = {p.source_ref for p in proposals}
+        report.stale = [
+            v for ref, v in existing.items() if ref not in proposed and v.status == VisitStatus.PLANNED
+        ]
+    try:
+        with transaction.atomic():
+            created = HomeVisit.objects.bulk_create(to_create)
+    except IntegrityError as exc:  # another gathering of the same day committed first
+        raise Conflict(
+            _("Les visites de cette journée sont déjà en cours de rassemblement : réessayez.")
+        ) from exc
+    if created and created[0].pk is None:  # backends that do not return ids from a bulk insert
+        refs = [v.source_ref for v in to_create]
+        created = list(
+            HomeVisit.objects.filter(had=had, date=date, source_ref__in=refs).select_related("patient")
+        )
+    report.created = created
+    with audit_batch(), timeline_batch():
+        for visit in created:
+            audit_record(
+                actor=actor,
+                action="create",
+                object_type="home_visit",
+                object_id=str(visit.external_id),
+                patient_id=visit.patient_id,
+                detail={"source_ref": visit.source_ref},
+            )
+            timeline_record(
+                patient=visit.patient,
+                actor=actor,
+                kind="visit.planned",
+                data={
+                    "label": {
+                        "fr": f"Visite à domicile du {date:%d/%m/%Y} ajoutée au planning ({_kind_label(visit.kind, 'fr')})",
+                        "en": f"Home visit on {date:%d/%m/%Y} added to the day plan ({_kind_label(visit.kind, 'en')})",
+                    },
+                    "source_ref": visit.source_ref,
+                },
+            )
+        audit_record(
+            actor=actor,
+            action="update",
+            object_type="day_plan",
+            object_id=f"{had.external_id}:{date.isoformat()}",
+            detail={
+                "gather": True,
+                "created": len(created),
+                "already": len(report.already),
+                "refreshed": report.refreshed,
+                "skipped": [{"ref": s.source_ref, "reason": s.reason} for s in report.skipped],
+                "failed_sources": failed,
+            },
+        )
+    return report
+
+
+def _kind_label(kind: str, language: str) -> str:
+    with translation.override(language):
+        return str(VisitKind(kind).label)
+
+
+def _refresh_bag(visit: HomeVisit, p: VisitProposal, pharmacies: dict[int, Organisation]) -> bool:
+    """Bring a planned, unpinned gathered visit's bag facts up to date (the pharmacy prepared the bag)."""
+    if (
+        visit.status != VisitStatus.PLANNED
+        or visit.pinned_nurse_id is not None
+        or visit.pinned_start is not None
+    ):
+        return False
+    if p.bag_pharmacy_id is None or p.bag_ready is None or p.bag_stability_min is None or p.problem:
+        return False
+    if (visit.bag_pharmacy_id, visit.bag_ready, visit.bag_stability_min) == (
+        p.bag_pharmacy_id,
+        p.bag_ready,
+        p.bag_stability_min,
+    ):
+        return False
+    if p.bag_pharmacy_id not in pharmacies or p.bag_stability_min <= 0:
+        return False
+    if _minutes(p.bag_ready) + p.bag_stability_min < _minutes(visit.window_start):
+        return False  # would make the visit impossible: leave it for the planner to see in the plan
+    visit.bag_pharmacy_id = p.bag_pharmacy_id
+    visit.bag_ready = p.bag_ready
+    visit.bag_stability_min = p.bag_stability_min
+    visit.save(update_fields=["bag_pharmacy", "bag_ready", "bag_stability_min", "updated_at"])
+    return True
+
+
+def gather_pending(*, had: Organisation, date: dt.date) -> int:
+    """How many proposals of the sources are not on the day yet (for the planning page); 0 if a source fails."""
+    try:
+        proposals, _failed = gather_proposals(had=had, date=date)
+    except Exception:  # the page must show whatever a source does
+        log.exception("counting the visits to gather failed for HAD %s on %s", had.pk, date)
+        return 0
+    refs = set(
+        HomeVisit.objects.filter(
+            had=had, date=date, source_ref__in=[p.source_ref for p in proposals]
+        ).values_list("source_ref", flat=True)
+    )
+    return sum(1 for p in proposals if p.source_ref not in refs and not p.problem)

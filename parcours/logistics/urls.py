@@ -11,6 +11,7 @@ urlpatterns = [
     path("planification/calcul/<uuid:run_id>/arreter/", views.run_stop, name="run_stop"),
     path("planification/replanifier/", views.replan, name="replan"),
     path("planification/visites/ajouter/", views.visit_add, name="visit_add"),
+    path("planification/visites/rassembler/", views.visits_gather, name="visits_gather"),
     path("planification/infirmiers/ajouter/", views.shift_add, name="shift_add"),
     path("planification/visites/<uuid:visit_id>/epingler/", views.visit_pin, name="visit_pin"),
     path("planification/visites/<uuid:visit_id>/annuler/", views.visit_cancel, name="visit_cancel"),

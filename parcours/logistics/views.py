@@ -70,6 +70,7 @@ def day(request: HttpRequest) -> HttpResponse:
             "next_date": date + dt.timedelta(days=1),
             "with_bag": sum(1 for v in view.visits if v.bag_pharmacy_id),
             "visit_form": forms.VisitForm(had=had, prefix="visit"),
+            "to_gather": services.gather_pending(had=had, date=date),
             "shift_form": forms.ShiftForm(had=had, prefix="shift"),
         },
     )
@@ -90,6 +91,94 @@ def visit_add(request: HttpRequest) -> HttpResponse:
         done=_("Visite ajoutée : relancez le calcul pour la placer."),
     )
     return _back(date, "visites")
+
+
+@login_required
+@require_POST
+def visits_gather(request: HttpRequest) -> HttpResponse:
+    """Bring the day's visits from their sources (home cures…) into the plan; say what was done and why not."""
+    user, had = _planner(request)
+    date = _date(request.POST.get("date"))
+    try:
+        report = services.visits_gather(actor=user, had=had, date=date)
+    except DomainError as exc:
+        flash_error(request, exc)
+        return _back(date, "calcul")
+    for level, text in gather_messages(report):
+        messages.add_message(request, level, text)
+    return _back(date, "visites")
+
+
+def gather_messages(report: services.GatherReport) -> list[tuple[int, str]]:
+    """The gathering's outcome in a few sentences (success first, then what needs the planner's eye)."""
+    created, already = len(report.created), len(report.already)
+    parts = []
+    if created:
+        parts.append(ngettext("%(n)s visite ajoutée", "%(n)s visites ajoutées", created) % {"n": created})
+    if already:
+        parts.append(ngettext("%(n)s déjà au planning", "%(n)s déjà au planning", already) % {"n": already})
+    if not parts:
+        parts.append(_("aucune visite ajoutée") if report.skipped else _("rien à rassembler ce jour-là"))
+    if report.cancelled:
+        parts.append(
+            ngettext(
+                "dont %(n)s annulée, laissée annulée",
+                "dont %(n)s annulées, laissées annulées",
+                len(report.cancelled),
+            )
+            % {"n": len(report.cancelled)}
+        )
+    if report.refreshed:
+        parts.append(
+            ngettext(
+                "%(n)s poche mise à jour (préparée par la PUI)",
+                "%(n)s poches mises à jour (préparées par la PUI)",
+                len(report.refreshed),
+            )
+            % {"n": len(report.refreshed)}
+        )
+    out: list[tuple[int, str]] = [
+        (messages.SUCCESS, _("Visites du jour rassemblées : %(s)s.") % {"s": ", ".join(parts)})
+    ]
+    if created:
+        out.append((messages.INFO, _("Relancez le calcul pour placer les nouvelles visites.")))
+    if report.skipped:
+        reasons = " ; ".join(f"{s.label} : {s.reason}" for s in report.skipped)
+        out.append(
+            (
+                messages.WARNING,
+                ngettext(
+                    "%(n)s visite non ajoutée — %(reasons)s",
+                    "%(n)s visites non ajoutées — %(reasons)s",
+                    len(report.skipped),
+                )
+                % {"n": len(report.skipped), "reasons": reasons},
+            )
+        )
+    if report.stale:
+        names = ", ".join(v.note or v.patient.display_name for v in report.stale)
+        out.append(
+            (
+                messages.WARNING,
+                ngettext(
+                    "%(n)s visite rassemblée plus tôt n'est plus proposée (cure reportée ou annulée ?) : %(names)s. "
+                    "Annulez-la si elle n'a plus lieu.",
+                    "%(n)s visites rassemblées plus tôt ne sont plus proposées (cures reportées ou annulées ?) : "
+                    "%(names)s. Annulez-les si elles n'ont plus lieu.",
+                    len(report.stale),
+                )
+                % {"n": len(report.stale), "names": names},
+            )
+        )
+    if report.failed_sources:
+        out.append(
+            (
+                messages.ERROR,
+                _("Une source de visites n'a pas répondu (%(s)s) : réessayez plus tard.")
+                % {"s": ", ".join(report.failed_sources)},
+            )
+        )
+    return out
 
 
 @login_required

@@ -21,3 +21,22 @@ def test_demo_cures_in_various_states() -> None:
         messages,
     )
     assert Administration.objects.exists()
+
+
+def test_the_demo_home_cures_of_today_can_be_gathered_into_the_day_plan() -> None:
+    from django.utils import timezone
+
+    from parcours.accounts.models import User
+    from parcours.logistics.models import HomeVisit
+    from parcours.logistics.services import visits_gather
+
+    load_base_demo(patients=60, plan_days=0)
+    load_demo(seed=7, progress=lambda _m: None)
+    today = timezone.localdate()
+    cure = Cure.objects.filter(date=today, place="home", status="planned").select_related("had").first()
+    assert cure is not None and cure.had is not None
+    planner = User.objects.filter(role__code="logistician", organisation=cure.had).first()
+    assert planner is not None
+    report = visits_gather(actor=planner, had=cure.had, date=today)
+    assert report.created and report.skipped == [], report.skipped
+    assert HomeVisit.objects.filter(source_ref=f"cure:{cure.external_id}").exists()
