@@ -9,9 +9,10 @@ Measures, through the public pure API (the same path as ``parcours plan``):
    one nurse falls sick.
 
     .venv/bin/python bench/optimiser_had_day.py [--time-limit 60] [--workers 2] [--reference-seconds 600]
-        [--engine pyvrp|ortools] [--seed 0]
+        [--engine pyvrp|ortools] [--seed 0] [--day 0] [--cpu-time] [--balance 0.05] [--json FILE]
 
-The generated instance is written to ``bench/data/optimiser/had_day_850.json`` (deterministic, seed 0).
+The generated instance is written to ``bench/data/optimiser/had_day_850.json`` (deterministic, seed 0);
+``--day N`` plans another synthetic day of the same shape (``generate_day(seed=N)``, not written).
 """
 
 from __future__ import annotations
@@ -127,15 +128,19 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="budgets in CPU seconds per worker (simulates an idle machine when the cores are shared)",
     )
+    ap.add_argument(
+        "--day", type=int, default=0, help="synthetic day: generate_day(seed=DAY) (0: the benchmark day)"
+    )
     ap.add_argument("--json", type=Path, help="write the results to this JSON file")
     args = ap.parse_args(argv)
 
-    raw = generate_day(seed=0)
-    DATA.mkdir(parents=True, exist_ok=True)
-    (DATA / "had_day_850.json").write_text(json.dumps(raw, indent=1) + "\n")
+    raw = generate_day(seed=args.day)
+    if args.day == 0:
+        DATA.mkdir(parents=True, exist_ok=True)
+        (DATA / "had_day_850.json").write_text(json.dumps(raw, indent=1) + "\n")
     n_bags = sum("bag" in v for v in raw["visits"])
     print(
-        f"instance: {len(raw['visits'])} visits ({n_bags} with bags), {len(raw['nurses'])} nurses, "
+        f"instance (day {args.day}): {len(raw['visits'])} visits ({n_bags} with bags), {len(raw['nurses'])} nurses, "
         f"{len(raw['depots'])} pharmacies",
         flush=True,
     )

@@ -28,8 +28,10 @@ defaults. Days with bags or of ≥ 200 visits (or with a balance term) use a *tu
 granular neighbourhood (``neighbourhood``: skills- and pharmacy-aware), penalties scaled to our units, a
 larger prize, a short late-acceptance history and small perturbations, started from the greedy plan
 improved by an exhaustive local search whose visits are then made *required*. Days of ≥ 400 visits are
-searched piece by piece (``_decomposed``: pieces of ~110 visits with new random borders at every pass,
-the worker processes taking the pieces in turn; see docs/adr/0011-route-optimiser-pieces-and-balance.md).
+searched piece by piece (``_decomposed``: pieces of ~110 visits with new random borders at every pass;
+see docs/adr/0011-route-optimiser-pieces-and-balance.md): the first cut is by geography with a greedy
+plan inside each piece (``_geo_start``), and with several workers persistent processes take the pieces
+as they become free, without waiting for each other (``_decomposed_async``; ADR 0013).
 """
 
 from __future__ import annotations
@@ -511,7 +513,7 @@ class DecomposeConfig:
 
     piece_visits: int = 110  # visits per piece (the day is cut into a multiple of the workers)
     piece_iterations: int = 4000  # at most this many iterations of the tuned search per piece and pass
-    piece_patience: int = 600  # and stop a piece after this many without improvement (0: never)
+    piece_patience: int = 300  # and stop a piece after this many without improvement (0: never)
     share: float = 1.0  # of the time spent on pieces (the rest: whole-day searches)
     asynchronous: bool = True  # workers > 1, no max_passes: ``_decomposed_async``
     geo_start: bool = True  # first pass: pieces by geography, greedy rounds inside each (``_geo_start``)
@@ -980,19 +982,6 @@ def _piece_worker(
                 cpu_end - time.process_time(),
             )
             spent = min(deadline - time.monotonic(), cpu_end - time.process_time()) <= 0.05
-            import os
-            import sys
-
-            if os.environ.get("PDBG"):
-                print(
-                    "task",
-                    os.getpid(),
-                    len(visit_ids),
-                    round(time.process_time(), 2),
-                    round(time.monotonic(), 2),
-                    file=sys.stderr,
-                    flush=True,
-                )
             conn.send((out, spent))
     except EOFError:
         pass
@@ -1132,9 +1121,12 @@ def _decomposed(
     ``cpu_budget`` CPU seconds used by each worker: what ``deadline`` would give on an idle machine).
 
     Each pass cuts the day into pieces of about ``config.piece_visits`` visits (other borders at every
-    pass) and gives each piece ``config.piece_iterations`` iterations of the tuned search; the
-    ``workers`` processes take the pieces in turn. Small problems make every iteration cheap (the cost of
-    one grows with the size of the problem), so the day as a whole gets many more improving moves.
+    pass; the first cut by geography, ``_geo_start``) and gives each piece up to
+    ``config.piece_iterations`` iterations of the tuned search. Small problems make every iteration cheap
+    (the cost of one grows with the size of the problem), so the day as a whole gets many more improving
+    moves. With ``workers`` > 1 and no ``max_passes``, persistent worker processes take the pieces as
+    they become free (``_decomposed_async``); with ``max_passes`` (tests, deterministic comparisons)
+    every pass ends when all its pieces are done and the workers take the pieces in turn.
     """
     parts = max(workers, round(len(visits) / config.piece_visits))
     parts = -(-parts // workers) * workers  # a multiple of the workers: they finish together
@@ -1243,9 +1235,9 @@ def solve_pyvrp(
     pays off, with the tuned search). With ``workers`` > 1, that many searches run in parallel processes
     with other seeds (tuned days: other neighbourhoods; small plain days: the second one uses the other
     kind of start) and the best plan wins. Tuned days of ≥ 400 visits are searched piece by piece
-    (``_decomposed``), the workers taking the pieces in turn. ``balance`` > 0 (which implies the tuned search) adds the
-    workload-balance term: each minute of work beyond the fair share of a shift costs ``balance``
-    minutes of travel. ``cpu_time`` (benchmarks on a shared machine): on days searched piece by piece,
+    (``_decomposed``), each worker process taking the next free piece. ``balance`` > 0 (which implies
+    the tuned search) adds the workload-balance term: each minute of work beyond the fair share of a
+    shift costs ``balance`` minutes of travel. ``cpu_time`` (benchmarks on a shared machine): on days searched piece by piece,
     ``time_limit`` counts the CPU seconds of each worker instead of wall seconds, i.e. simulates an idle
     machine with one core per worker.
     """
