@@ -91,6 +91,7 @@ def check_plan(instance: Mapping[str, Any], plan: Mapping[str, Any]) -> CheckRes
     visits = {v["id"]: v for v in instance["visits"]}
     seen_visits: dict[str, str] = {}
     seen_nurses: set[str] = set()
+    bag_collected_in: dict[str, str] = {}  # bag (visit id) → where it was collected (one collection per bag)
     total = 0.0
     placed = 0
 
@@ -163,6 +164,12 @@ def check_plan(instance: Mapping[str, Any], plan: Mapping[str, Any]) -> CheckRes
                             f"before it is ready at {_fmt(ready)}"
                         )
                         continue
+                    if bag_vid in bag_collected_in:
+                        v_out.append(
+                            f"{where}: bag of {bag_vid} is collected twice (already at {bag_collected_in[bag_vid]})"
+                        )
+                        continue
+                    bag_collected_in[bag_vid] = where
                     collected[bag_vid] = service_start
                 t_free, here = depart, dest
                 route_travel += leg

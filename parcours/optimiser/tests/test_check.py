@@ -59,6 +59,17 @@ def test_bag_visit_without_pickup_is_flagged(instance: dict[str, Any], plan: dic
     only(instance, plan, "not collected earlier in this route")
 
 
+def test_bag_collected_twice_is_flagged(instance: dict[str, Any], plan: dict[str, Any]) -> None:
+    import copy
+
+    stops = plan["routes"][0]["stops"]
+    assert stops[0]["type"] == "pickup" and stops[0]["bags"]
+    stops.insert(
+        1, copy.deepcopy(stops[0])
+    )  # the same pick-up again, same times: only the duplicate is wrong
+    only(instance, plan, "collected twice")
+
+
 def test_bag_collected_before_ready_is_flagged(instance: dict[str, Any], plan: dict[str, Any]) -> None:
     instance["visits"][1]["bag"]["ready"] = "08:45"  # collection runs 08:40–08:45
     only(instance, plan, "before it is ready")
