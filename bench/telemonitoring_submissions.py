@@ -740,22 +740,25 @@ def profile_main(args: argparse.Namespace) -> int:
             cookie = next(
                 v.strip() for k, v in got[0] if k == "Set-Cookie" and v.strip().startswith("csrftoken=")
             ).split(";")[0]
-            field = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page)
-            assert field is not None
-            forms.append((cookie, field.group(1).decode()))
+            found = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+            assert found is not None
+            forms.append((cookie, found.group(1).decode()))
         cpu, db_ticks = time.process_time(), _cpu_ticks(backends)
-        for sub, (cookie, field) in zip(extra, forms, strict=True):
-            body = urlencode({**ANSWERS, "submission_key": sub["key"], "csrfmiddlewaretoken": field}).encode()
-            out: list[str] = []
+        for sub, (cookie, form_token) in zip(extra, forms, strict=True):
+            body = urlencode(
+                {**ANSWERS, "submission_key": sub["key"], "csrfmiddlewaretoken": form_token}
+            ).encode()
+            statuses: list[str] = []
             chunks = handler(
-                environ_for("POST", sub, body, cookie), lambda st, hd, exc_info=None, out=out: out.append(st)
+                environ_for("POST", sub, body, cookie),
+                lambda st, hd, exc_info=None, statuses=statuses: statuses.append(st),
             )
             b"".join(chunks)
-            assert out[0].startswith("200"), out
+            assert statuses[0].startswith("200"), statuses
         cpu = time.process_time() - cpu
         db_cpu = (_cpu_ticks(backends) - db_ticks) / os.sysconf("SC_CLK_TCK")
         print(
-            f"WSGI handler, per POST: {cpu / 20 * 1000:.1f} ms CPU here, {db_cpu / 20 * 1000:.1f} ms PostgreSQL ({out[0]})"
+            f"WSGI handler, per POST: {cpu / 20 * 1000:.1f} ms CPU here, {db_cpu / 20 * 1000:.1f} ms PostgreSQL ({statuses[0]})"
         )
     out = io.StringIO()
     stats = pstats.Stats(profiler, stream=out)
