@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from contextlib import AbstractContextManager
 from typing import Any
 
 from parcours.audit import context
 from parcours.audit.models import AuditAction, AuditEvent
 from parcours.core import clock
+from parcours.core.batching import InsertBatch
 
-# The events of the current ``audit_batch`` (None: no batch, each event is written at once).
-_batch: ContextVar[list[AuditEvent] | None] = ContextVar("parcours_audit_batch", default=None)
+_batch: InsertBatch[AuditEvent] = InsertBatch(AuditEvent)
 
 
-@contextmanager
-def audit_batch() -> Iterator[None]:
+def audit_batch() -> AbstractContextManager[None]:
     """Write the audit events recorded inside the block in one INSERT when the block ends.
 
     For services that record several events in one transaction on a hot path (a questionnaire submission
@@ -24,17 +21,7 @@ def audit_batch() -> Iterator[None]:
     If the block raises, its events are dropped (the caller's transaction is rolled back anyway). Nested
     batches join the outermost one. Events recorded in a batch have no primary key until the block ends.
     """
-    if _batch.get() is not None:
-        yield
-        return
-    events: list[AuditEvent] = []
-    token = _batch.set(events)
-    try:
-        yield
-    finally:
-        _batch.reset(token)
-    if events:
-        AuditEvent.objects.bulk_create(events)
+    return _batch.collect()
 
 
 def audit_record(
@@ -73,9 +60,5 @@ def audit_record(
         path=ctx.path,
         detail={"channel": ctx.channel, **(detail or {})},
     )
-    batch = _batch.get()
-    if batch is not None:
-        batch.append(event)
-    else:
-        event.save(force_insert=True)
+    _batch.add(event)
     return event

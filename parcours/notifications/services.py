@@ -374,20 +374,22 @@ def _audit_outcome(notification: Notification, event: str, **detail: Any) -> Non
     )
 
 
-def _record_sent(notification: Notification, *, attempt: int, provider_id: str) -> None:
+def _record_sent(sent: Sequence[tuple[Notification, int, str]]) -> None:
+    """Record (row, attempt, provider id) outcomes as sent, in one transaction, their audit in one INSERT."""
     now = clock.now()
-    with transaction.atomic():
-        # Recorded even if the sweep took the row back meanwhile (a very slow server): it did leave.
-        Notification.objects.filter(pk=notification.pk).exclude(status=S.SENT).update(
-            status=S.SENT,
-            sent_at=now,
-            claimed_at=None,
-            next_attempt_at=None,
-            provider_message_id=provider_id[:255],
-            last_error="",
-            updated_at=now,
-        )
-        _audit_outcome(notification, "sent", attempt=attempt, provider_message_id=provider_id[:255])
+    with transaction.atomic(), audit_batch():
+        for notification, attempt, provider_id in sent:
+            # Recorded even if the sweep took the row back meanwhile (a very slow server): it did leave.
+            Notification.objects.filter(pk=notification.pk).exclude(status=S.SENT).update(
+                status=S.SENT,
+                sent_at=now,
+                claimed_at=None,
+                next_attempt_at=None,
+                provider_message_id=provider_id[:255],
+                last_error="",
+                updated_at=now,
+            )
+            _audit_outcome(notification, "sent", attempt=attempt, provider_message_id=provider_id[:255])
 
 
 def _record_failure(notification: Notification, *, attempt: int, error: str, permanent: bool) -> None:
@@ -430,19 +432,24 @@ def notification_send(*, notification_id: int) -> Notification:
         except Notification.DoesNotExist as exc:
             raise NotFound(_("Notification introuvable.")) from exc
     notification = Notification.objects.get(pk=notification_id)
-    attempt = notification.attempts
+    provider_id = _deliver(notification, attempt=notification.attempts)
+    if provider_id is not None:
+        _record_sent([(notification, notification.attempts, provider_id)])
+    notification.refresh_from_db()
+    return notification
+
+
+def _deliver(notification: Notification, *, attempt: int) -> str | None:
+    """Deliver a claimed row: the provider's id, or None once the failure is recorded (retry or dead)."""
     try:
-        provider_id = channels.deliver(notification)
+        return channels.deliver(notification)
     except channels.DeliveryError as exc:
         permanent = isinstance(exc, channels.PermanentDeliveryError)
         _record_failure(notification, attempt=attempt, error=str(exc), permanent=permanent)
     except Exception as exc:  # a bug or an unexpected answer in a channel: retried, never lost
         logger.exception("notification %s: unexpected error while sending", notification.external_id)
         _record_failure(notification, attempt=attempt, error=f"{type(exc).__name__}: {exc}", permanent=False)
-    else:
-        _record_sent(notification, attempt=attempt, provider_id=provider_id)
-    notification.refresh_from_db()
-    return notification
+    return None
 
 
 def notification_send_many(*, notification_ids: Sequence[int]) -> int:
@@ -464,41 +471,13 @@ def notification_send_many(*, notification_ids: Sequence[int]) -> int:
     if not claimed:
         return 0
     attempts = dict(Notification.objects.filter(pk__in=claimed).values_list("pk", "attempts"))
-    sent: list[tuple[Notification, str]] = []
+    sent: list[tuple[Notification, int, str]] = []
     for pk in claimed:
-        notification = rows[pk]
-        attempt = attempts[pk]
-        try:
-            provider_id = channels.deliver(notification)
-        except channels.DeliveryError as exc:
-            permanent = isinstance(exc, channels.PermanentDeliveryError)
-            _record_failure(notification, attempt=attempt, error=str(exc), permanent=permanent)
-        except Exception as exc:  # a bug or an unexpected answer in a channel: retried, never lost
-            logger.exception("notification %s: unexpected error while sending", notification.external_id)
-            _record_failure(
-                notification, attempt=attempt, error=f"{type(exc).__name__}: {exc}", permanent=False
-            )
-        else:
-            sent.append((notification, provider_id))
+        provider_id = _deliver(rows[pk], attempt=attempts[pk])
+        if provider_id is not None:
+            sent.append((rows[pk], attempts[pk], provider_id))
     if sent:
-        now = clock.now()
-        with transaction.atomic(), audit_batch():
-            for notification, provider_id in sent:
-                Notification.objects.filter(pk=notification.pk).exclude(status=S.SENT).update(
-                    status=S.SENT,
-                    sent_at=now,
-                    claimed_at=None,
-                    next_attempt_at=None,
-                    provider_message_id=provider_id[:255],
-                    last_error="",
-                    updated_at=now,
-                )
-                _audit_outcome(
-                    notification,
-                    "sent",
-                    attempt=attempts[notification.pk],
-                    provider_message_id=provider_id[:255],
-                )
+        _record_sent(sent)
     return len(sent)
 
 

@@ -2,39 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from contextlib import AbstractContextManager
 from typing import Any
 
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from parcours.core import clock
+from parcours.core.batching import InsertBatch
 from parcours.patients.models import Patient, TimelineEvent
 
-# The events of the current ``timeline_batch`` (None: no batch, each event is written at once).
-_batch: ContextVar[list[TimelineEvent] | None] = ContextVar("parcours_timeline_batch", default=None)
+_batch: InsertBatch[TimelineEvent] = InsertBatch(TimelineEvent)
 
 
-@contextmanager
-def timeline_batch() -> Iterator[None]:
+def timeline_batch() -> AbstractContextManager[None]:
     """Write the timeline events recorded inside the block in one INSERT when the block ends.
 
     Same contract as ``audit.services.audit_batch``: use it inside the transaction; if the block raises,
     its events are dropped; nested batches join the outermost one; events have no primary key until the end.
     """
-    if _batch.get() is not None:
-        yield
-        return
-    events: list[TimelineEvent] = []
-    token = _batch.set(events)
-    try:
-        yield
-    finally:
-        _batch.reset(token)
-    if events:
-        TimelineEvent.objects.bulk_create(events)
+    return _batch.collect()
 
 
 def timeline_record(
@@ -58,11 +45,7 @@ def timeline_record(
         data=data or {},
         reason=reason,
     )
-    batch = _batch.get()
-    if batch is not None:
-        batch.append(event)
-    else:
-        event.save(force_insert=True)
+    _batch.add(event)
     return event
 
 
