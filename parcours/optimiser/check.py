@@ -7,6 +7,7 @@ midnight (numbers) or ``"HH:MM[:SS]"`` strings.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -91,7 +92,11 @@ def check_plan(instance: Mapping[str, Any], plan: Mapping[str, Any]) -> CheckRes
     visits = {v["id"]: v for v in instance["visits"]}
     seen_visits: dict[str, str] = {}
     seen_nurses: set[str] = set()
-    bag_collected_in: dict[str, str] = {}  # bag (visit id) → where it was collected (one collection per bag)
+    # bag (visit id) → its collections (where, route, time) and the route that gives it: a bag is collected
+    # once, or again only after a collection by a round that did not give it (re-planning: bags left with a
+    # nurse off sick are collected anew by a colleague)
+    bag_collections: dict[str, list[tuple[str, int, float]]] = {}
+    bag_given_in: dict[str, int] = {}
     total = 0.0
     placed = 0
 
@@ -164,12 +169,11 @@ def check_plan(instance: Mapping[str, Any], plan: Mapping[str, Any]) -> CheckRes
                             f"before it is ready at {_fmt(ready)}"
                         )
                         continue
-                    if bag_vid in bag_collected_in:
-                        v_out.append(
-                            f"{where}: bag of {bag_vid} is collected twice (already at {bag_collected_in[bag_vid]})"
-                        )
+                    if bag_vid in collected:
+                        first = next(w for w, r, _ in bag_collections[bag_vid] if r == ri)
+                        v_out.append(f"{where}: bag of {bag_vid} is collected twice (already at {first})")
                         continue
-                    bag_collected_in[bag_vid] = where
+                    bag_collections.setdefault(bag_vid, []).append((where, ri, service_start))
                     collected[bag_vid] = service_start
                 t_free, here = depart, dest
                 route_travel += leg
@@ -214,6 +218,7 @@ def check_plan(instance: Mapping[str, Any], plan: Mapping[str, Any]) -> CheckRes
                 v_out.append(f"{where}: nurse {nid} lacks skills {sorted(missing)} for {vid}")
             bag = visit.get("bag")
             if bag is not None:
+                bag_given_in[vid] = ri
                 if vid not in collected:
                     v_out.append(
                         f"{where}: {vid} needs a bag from {bag['depot']}, not collected earlier in this route"
@@ -243,6 +248,12 @@ def check_plan(instance: Mapping[str, Any], plan: Mapping[str, Any]) -> CheckRes
         if isinstance(reported, int | float) and abs(float(reported) - route_travel) > TRAVEL_TOL:
             v_out.append(f"{where_r}: travel_min {reported} differs from the recomputed {route_travel:.4f}")
         total += route_travel
+
+    for bag_vid, coll in bag_collections.items():
+        coll.sort(key=lambda c: c[2])
+        for (first, ri, _), (where, _, _) in itertools.pairwise(coll):
+            if bag_given_in.get(bag_vid) == ri:
+                v_out.append(f"{where}: bag of {bag_vid} is collected twice (already at {first})")
 
     unassigned = plan.get("unassigned", [])
     n_unassigned = 0

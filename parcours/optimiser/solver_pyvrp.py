@@ -74,6 +74,7 @@ from parcours.optimiser.construct import greedy_rounds
 from parcours.optimiser.insertion import Round, insert_all
 from parcours.optimiser.model import Nurse, Visit
 from parcours.optimiser.precheck import Feasibility
+from parcours.optimiser.reassign import reassign_rounds
 from parcours.optimiser.schedule import Action, Context, PickupAction, VisitAction, time_route
 from parcours.optimiser.workload import fair_share, working_minutes
 
@@ -513,14 +514,22 @@ class DecomposeConfig:
 
     piece_visits: int = 110  # visits per piece (the day is cut into a multiple of the workers)
     piece_iterations: int = 4000  # at most this many iterations of the tuned search per piece and pass
-    piece_patience: int = 300  # and stop a piece after this many without improvement (0: never)
+    piece_patience: int = 150  # and stop a piece after this many without improvement (0: never)
     share: float = 1.0  # of the time spent on pieces (the rest: whole-day searches)
     asynchronous: bool = True  # workers > 1, no max_passes: ``_decomposed_async``
     geo_start: bool = True  # first pass: pieces by geography, greedy rounds inside each (``_geo_start``)
-    search: SearchConfig = SearchConfig(num_neighbours=30, same_depot=30)  # the search in each piece
+    search: SearchConfig = SearchConfig(
+        num_neighbours=30, same_depot=30, max_perturbations=10
+    )  # in each piece
+    # after every cut: whole rounds handed to the nurses they suit best (``reassign.py``), timing this
+    # many candidate nurses per round (0: off)
+    reassign: int = 40
 
 
 DECOMPOSE = DecomposeConfig()
+_TRACE: Callable[[dict[str, list[Action]]], None] | None = (
+    None  # experiments: sees the rounds as they improve
+)
 PLAIN_PRIZE_FACTOR = 10
 
 
@@ -1057,6 +1066,8 @@ def _decomposed_async(
                         busy_n = frozenset().union(*(b[0] for b in busy.values()))
                         busy_v = frozenset().union(*(b[1] for b in busy.values()))
                         rounds = _insert_missing(ctx, visits, rounds, busy_n, busy_v)
+                        if config.reassign:
+                            rounds, _ = reassign_rounds(ctx, rounds, busy_n, config.reassign)
                         queue = _pieces(ctx, feas, visits, rounds, parts, random.Random(seed + drawn))
                     balance = _balance(ctx, rounds, balance_weight)
                     drawn += 1
@@ -1078,6 +1089,8 @@ def _decomposed_async(
                 except EOFError:
                     out, spent = {}, True
                 rounds = {**rounds, **out}
+                if _TRACE is not None:
+                    _TRACE(rounds)
                 del busy[w]
                 if not spent:
                     free.append(w)
@@ -1099,7 +1112,8 @@ def _decomposed_async(
                 proc.terminate()
                 proc.join()
             conns[w].close()
-    return _insert_missing(ctx, visits, rounds)
+    rounds = _insert_missing(ctx, visits, rounds)
+    return reassign_rounds(ctx, rounds, (), config.reassign)[0] if config.reassign else rounds
 
 
 def _decomposed(
@@ -1209,6 +1223,8 @@ def _decomposed(
                     used[w] += cpu
             proc.join()
         rounds = _insert_missing(ctx, visits, new)
+        if config.reassign:
+            rounds, _ = reassign_rounds(ctx, rounds, (), config.reassign)
         used[0] += time.process_time() - cpu0
         done += 1
     return rounds

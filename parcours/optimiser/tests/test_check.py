@@ -70,6 +70,34 @@ def test_bag_collected_twice_is_flagged(instance: dict[str, Any], plan: dict[str
     only(instance, plan, "collected twice")
 
 
+def _second_nurse_at_the_pharmacy(instance: dict[str, Any], plan: dict[str, Any], pickup_at: float) -> None:
+    """N2 lives at the pharmacy, collects B's bag at ``pickup_at`` and goes home without giving it."""
+    instance["nurses"].append(
+        {**instance["nurses"][0], "id": "N2", "start": {"x": 0, "y": 10}, "end": {"x": 0, "y": 10}}
+    )
+    stop = {"type": "pickup", "depot": "PH", "bags": ["B"], "arrive": pickup_at, "depart": pickup_at + 5}
+    plan["routes"].append({"nurse": "N2", "stops": [stop], "travel_min": 0})
+
+
+def test_bag_left_with_a_nurse_who_did_not_give_it_may_be_collected_again(
+    instance: dict[str, Any], plan: dict[str, Any]
+) -> None:
+    # re-planning after N2 fell sick with B's bag: N1 collects a new one later and gives it
+    _second_nurse_at_the_pharmacy(instance, plan, pickup_at=520)
+    n1 = plan["routes"][0]["stops"]
+    n1[0].update(arrive=530, depart=535)
+    n1[1].update(arrive=545, start=545, end=575)
+    n1[2].update(arrive=585, start=585, end=615)
+    assert check_plan(instance, plan).ok, violations(instance, plan)
+
+
+def test_bag_collected_again_after_the_round_that_gives_it_is_flagged(
+    instance: dict[str, Any], plan: dict[str, Any]
+) -> None:
+    _second_nurse_at_the_pharmacy(instance, plan, pickup_at=530)  # N1 collected it at 08:40 and gives it
+    only(instance, plan, "collected twice")
+
+
 def test_bag_collected_before_ready_is_flagged(instance: dict[str, Any], plan: dict[str, Any]) -> None:
     instance["visits"][1]["bag"]["ready"] = "08:45"  # collection runs 08:40–08:45
     only(instance, plan, "before it is ready")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from parcours.optimiser.check import check_plan
-from parcours.optimiser.model import Plan, VisitStop
+from parcours.optimiser.model import PickupStop, Plan, VisitStop
 from parcours.optimiser.parse import parse_instance, parse_plan, plan_to_json
 from parcours.optimiser.replan import ReplanRequest, replan
 from parcours.optimiser.solver import SolveOptions, solve
@@ -67,3 +67,32 @@ def test_sick_nurse_keeps_what_she_did_and_her_other_visits_go_to_colleagues() -
         s.visit for s in done if isinstance(s, VisitStop)
     }
     assert moved <= lost
+
+
+def test_bags_left_with_a_sick_nurse_are_collected_anew_by_a_colleague() -> None:
+    raw, plan = small_day()
+    case = next(
+        (r, p, b)
+        for r in plan.routes
+        for p in r.stops
+        if isinstance(p, PickupStop)
+        for b in p.bags
+        if any(isinstance(s, VisitStop) and s.visit == b and s.start > p.depart + 1 for s in r.stops)
+    )
+    route, pickup, bag = case
+    now = pickup.depart + 0.5  # she has the bag with her, and falls sick before giving it
+    result = replan(parse_instance(raw), plan, ReplanRequest(now=now, sick=frozenset({route.nurse})))
+    assert check_plan(raw, plan_to_json(result.plan)).ok, check_plan(
+        raw, plan_to_json(result.plan)
+    ).violations
+    giver = nurse_of(result.plan).get(bag)
+    assert giver != route.nurse
+    if giver is not None:  # a colleague collects a new bag, after the sick nurse's collection
+        collections = [
+            s
+            for r in result.plan.routes
+            if r.nurse == giver
+            for s in r.stops
+            if isinstance(s, PickupStop) and bag in s.bags
+        ]
+        assert collections and collections[0].arrive >= pickup.arrive

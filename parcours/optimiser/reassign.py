@@ -1,0 +1,82 @@
+"""Give whole rounds to other nurses when that shortens the day: an exact assignment of rounds to nurses.
+
+The local search moves visits between the rounds of nurses who live near each other (the same piece of
+the day); it never hands a whole round to a nurse who lives across town, nor swaps the rounds of two
+nurses whose shifts differ. Yet the cost of a round for a nurse is only its first and last legs (from
+and to her home) plus whether its times fit her shift. So, with the rounds fixed, choosing who does which
+round is a linear assignment problem, solved exactly (OR-Tools' ``SimpleLinearSumAssignment``):
+
+* cost of round *r* for nurse *n* = the travel of *r* timed exactly for *n* (:func:`time_route`), or
+  impossible when *n* lacks a skill, would break her shift, a window, a bag limit or ``max_visits``;
+* only the ``candidates`` nurses whose home is closest to the round's ends are timed (plus its nurse);
+* empty rounds cost nothing, so a nurse may give her round away and stay free;
+* the current nurse wins ties, so nothing moves for nothing.
+
+The current assignment is feasible and part of the problem, so the result is never longer. Pure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+import numpy as np
+from ortools.graph.python import linear_sum_assignment
+
+from parcours.optimiser.schedule import Action, Context, VisitAction, time_route
+
+_SCALE = 1000  # integer costs: thousandths of a minute
+
+
+def reassign_rounds(
+    ctx: Context,
+    rounds: dict[str, list[Action]],
+    frozen: Collection[str] = (),
+    candidates: int = 25,
+) -> tuple[dict[str, list[Action]], float]:
+    """``rounds`` with whole rounds given to other nurses where that saves travel; and the minutes saved.
+
+    The rounds of ``frozen`` nurses (being searched elsewhere) and those nurses themselves are left out.
+    """
+    table = ctx.table
+    nurses = [n for n in ctx.instance.nurses if n.id not in frozen]
+    busy = [(n.id, acts) for n in nurses if (acts := rounds.get(n.id))]
+    if len(busy) == 0 or len(nurses) < 2:
+        return rounds, 0.0
+    starts = np.array([table.start_index[n.id] for n in nurses], dtype=np.int64)
+    ends = np.array([table.end_index[n.id] for n in nurses], dtype=np.int64)
+    col_of = {n.id: j for j, n in enumerate(nurses)}
+    k = min(candidates, len(nurses))
+    assignment = linear_sum_assignment.SimpleLinearSumAssignment()
+    current = feasible_now = 0
+    for i, (nid, acts) in enumerate(busy):
+        first, last = ctx.stop_point(acts[0]), ctx.stop_point(acts[-1])
+        ends_cost = table.minutes[starts, first] + table.minutes[last, ends]
+        near = set(np.argpartition(ends_cost, k - 1)[:k].tolist()) if k < len(nurses) else set(range(k))
+        near.add(col_of[nid])
+        skills = frozenset().union(*(ctx.visits[a.visit].skills for a in acts if isinstance(a, VisitAction)))
+        for j in sorted(near):
+            n = nurses[j]
+            if not skills <= n.skills:
+                continue
+            timed = time_route(ctx, n, acts)
+            if not timed.ok:
+                continue
+            cost = 2 * round(timed.travel * _SCALE) + (0 if n.id == nid else 1)
+            if n.id == nid:
+                current += cost
+                feasible_now += 1
+            assignment.add_arc_with_cost(i, j, cost)
+    if feasible_now < len(busy):  # a round that breaks a rule already: not ours to judge here
+        return rounds, 0.0
+    for i in range(len(busy), len(nurses)):  # empty rounds: any nurse, free of charge
+        for j in range(len(nurses)):
+            assignment.add_arc_with_cost(i, j, 0)
+    if assignment.solve() != assignment.OPTIMAL or assignment.optimal_cost() >= current:
+        return rounds, 0.0
+    out = dict(rounds)
+    for nid, _ in busy:
+        out[nid] = []
+    for i, (_, acts) in enumerate(busy):
+        out[nurses[assignment.right_mate(i)].id] = list(acts)
+    saved = (current - assignment.optimal_cost()) / 2 / _SCALE
+    return out, saved
