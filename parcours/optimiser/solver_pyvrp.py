@@ -519,7 +519,7 @@ class DecomposeConfig:
     asynchronous: bool = True  # workers > 1, no max_passes: ``_decomposed_async``
     geo_start: bool = True  # first pass: pieces by geography, greedy rounds inside each (``_geo_start``)
     search: SearchConfig = SearchConfig(
-        num_neighbours=30, same_depot=30, max_perturbations=10
+        num_neighbours=30, same_depot=30, max_perturbations=8
     )  # in each piece
     # after every cut: whole rounds handed to the nurses they suit best (``reassign.py``), timing this
     # many candidate nurses per round (0: off)
