@@ -6,8 +6,8 @@ nurses whose shifts differ. Yet the cost of a round for a nurse is only its firs
 and to her home) plus whether its times fit her shift. So, with the rounds fixed, choosing who does which
 round is a linear assignment problem, solved exactly (OR-Tools' ``SimpleLinearSumAssignment``):
 
-* cost of round *r* for nurse *n* = the travel of *r* timed exactly for *n* (:func:`time_route`), or
-  impossible when *n* lacks a skill, would break her shift, a window, a bag limit or ``max_visits``;
+* cost of round *r* for nurse *n* = the travel of *r* timed exactly for *n* (:func:`time_route`; with
+  the workload-balance term, plus its cost), or impossible when *n* lacks a skill, would break her shift, a window, a bag limit or ``max_visits``;
 * only the ``candidates`` nurses whose home is closest to the round's ends are timed (plus its nurse);
 * empty rounds cost nothing, so a nurse may give her round away and stay free;
 * the current nurse wins ties, so nothing moves for nothing.
@@ -23,6 +23,7 @@ import numpy as np
 from ortools.graph.python import linear_sum_assignment
 
 from parcours.optimiser.schedule import Action, Context, VisitAction, time_route
+from parcours.optimiser.workload import working_minutes
 
 _SCALE = 1000  # integer costs: thousandths of a minute
 
@@ -32,10 +33,13 @@ def reassign_rounds(
     rounds: dict[str, list[Action]],
     frozen: Collection[str] = (),
     candidates: int = 25,
+    balance: tuple[float, float] | None = None,
 ) -> tuple[dict[str, list[Action]], float]:
-    """``rounds`` with whole rounds given to other nurses where that saves travel; and the minutes saved.
+    """``rounds`` with whole rounds given to other nurses where that saves travel; and the cost saved.
 
     The rounds of ``frozen`` nurses (being searched elsewhere) and those nurses themselves are left out.
+    ``balance`` = (weight, fair share): the workload-balance term of the search is part of the cost, each
+    minute of work beyond the fair share of the nurse's shift costing ``weight`` minutes of travel.
     """
     table = ctx.table
     nurses = [n for n in ctx.instance.nurses if n.id not in frozen]
@@ -61,7 +65,11 @@ def reassign_rounds(
             timed = time_route(ctx, n, acts)
             if not timed.ok:
                 continue
-            cost = 2 * round(timed.travel * _SCALE) + (0 if n.id == nid else 1)
+            value = timed.travel
+            if balance is not None and balance[0] > 0:
+                fair = balance[1] * max(n.shift_end - n.shift_start, 0.0)
+                value += balance[0] * max(working_minutes(timed.stops, timed.travel) - fair, 0.0)
+            cost = 2 * round(value * _SCALE) + (0 if n.id == nid else 1)
             if n.id == nid:
                 current += cost
                 feasible_now += 1

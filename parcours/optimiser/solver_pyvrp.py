@@ -527,9 +527,9 @@ class DecomposeConfig:
 
 
 DECOMPOSE = DecomposeConfig()
-_TRACE: Callable[[dict[str, list[Action]]], None] | None = (
-    None  # experiments: sees the rounds as they improve
-)
+# Benchmarks (bench/optimiser_trace.py): called with the day's rounds each time a piece comes back to the
+# asynchronous search, to trace the travel over time. None in production.
+TRACE_ROUNDS: Callable[[dict[str, list[Action]]], None] | None = None
 PLAIN_PRIZE_FACTOR = 10
 
 
@@ -715,6 +715,11 @@ def _balance(ctx: Context, rounds: dict[str, list[Action]], weight: float) -> Ba
             timed = time_route(ctx, n, acts)
             work.append(working_minutes(timed.stops, timed.travel))
     return Balance(weight=weight, fair_share=fair_share(work, ctx.instance.nurses))
+
+
+def _balance_terms(balance: Balance | None) -> tuple[float, float] | None:
+    """The balance term as (weight, fair share) for ``reassign_rounds``."""
+    return None if balance is None else (balance.weight, balance.fair_share)
 
 
 def _pieces(
@@ -1067,7 +1072,9 @@ def _decomposed_async(
                         busy_v = frozenset().union(*(b[1] for b in busy.values()))
                         rounds = _insert_missing(ctx, visits, rounds, busy_n, busy_v)
                         if config.reassign:
-                            rounds, _ = reassign_rounds(ctx, rounds, busy_n, config.reassign)
+                            rounds, _ = reassign_rounds(
+                                ctx, rounds, busy_n, config.reassign, _balance_terms(balance)
+                            )
                         queue = _pieces(ctx, feas, visits, rounds, parts, random.Random(seed + drawn))
                     balance = _balance(ctx, rounds, balance_weight)
                     drawn += 1
@@ -1089,8 +1096,8 @@ def _decomposed_async(
                 except EOFError:
                     out, spent = {}, True
                 rounds = {**rounds, **out}
-                if _TRACE is not None:
-                    _TRACE(rounds)
+                if TRACE_ROUNDS is not None:
+                    TRACE_ROUNDS(rounds)
                 del busy[w]
                 if not spent:
                     free.append(w)
@@ -1113,7 +1120,9 @@ def _decomposed_async(
                 proc.join()
             conns[w].close()
     rounds = _insert_missing(ctx, visits, rounds)
-    return reassign_rounds(ctx, rounds, (), config.reassign)[0] if config.reassign else rounds
+    if config.reassign:
+        rounds, _ = reassign_rounds(ctx, rounds, (), config.reassign, _balance_terms(balance))
+    return rounds
 
 
 def _decomposed(
@@ -1224,7 +1233,7 @@ def _decomposed(
             proc.join()
         rounds = _insert_missing(ctx, visits, new)
         if config.reassign:
-            rounds, _ = reassign_rounds(ctx, rounds, (), config.reassign)
+            rounds, _ = reassign_rounds(ctx, rounds, (), config.reassign, _balance_terms(balance))
         used[0] += time.process_time() - cpu0
         done += 1
     return rounds

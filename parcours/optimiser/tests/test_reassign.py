@@ -90,3 +90,15 @@ def test_nothing_moves_when_every_round_already_has_its_best_nurse() -> None:
     ctx = _day([_nurse("A", 0, []), _nurse("B", 0, [])], [_visit("V1", 10), _visit("V2", 20)])
     rounds: dict[str, list[Action]] = {"A": [VisitAction("V1")], "B": [VisitAction("V2")]}
     assert reassign_rounds(ctx, rounds) == (rounds, 0.0)  # A and B are interchangeable: ties stay
+
+
+def test_with_the_balance_term_a_long_round_goes_to_the_nurse_with_the_longer_shift() -> None:
+    ctx = _day(
+        [_nurse("LONG", 0, [], shift=("08:00", "20:00")), _nurse("SHORT", 0, [], shift=("08:00", "14:00"))],
+        [{**_visit("V1", 10), "duration_min": 200}],
+    )
+    rounds: dict[str, list[Action]] = {"SHORT": [VisitAction("V1")]}
+    assert reassign_rounds(ctx, rounds) == (rounds, 0.0)  # same travel for both: it stays
+    out, saved = reassign_rounds(ctx, rounds, balance=(1.0, 0.3))
+    assert out.get("LONG") == [VisitAction("V1")] and not out.get("SHORT")
+    assert abs(saved - 108) < 1e-2  # 112 min beyond SHORT's fair share, 4 beyond LONG's
