@@ -26,6 +26,7 @@ from parcours.optimiser.schedule import Action, Context, VisitAction, time_route
 from parcours.optimiser.workload import working_minutes
 
 _SCALE = 1000  # integer costs: thousandths of a minute
+_CACHE_MAX = 200_000  # (nurse, round) timings kept between calls
 
 
 def reassign_rounds(
@@ -34,13 +35,19 @@ def reassign_rounds(
     frozen: Collection[str] = (),
     candidates: int = 25,
     balance: tuple[float, float] | None = None,
+    cache: dict[tuple[str, tuple[Action, ...]], tuple[float, float] | None] | None = None,
 ) -> tuple[dict[str, list[Action]], float]:
     """``rounds`` with whole rounds given to other nurses where that saves travel; and the cost saved.
 
     The rounds of ``frozen`` nurses (being searched elsewhere) and those nurses themselves are left out.
     ``balance`` = (weight, fair share): the workload-balance term of the search is part of the cost, each
     minute of work beyond the fair share of the nurse's shift costing ``weight`` minutes of travel.
+    ``cache`` keeps the timings (travel, working minutes; None: impossible) of (nurse, round) pairs from
+    one call to the next: between two cuts of the day most rounds do not change.
     """
+    timings = cache if cache is not None else {}
+    if len(timings) > _CACHE_MAX:
+        timings.clear()
     table = ctx.table
     nurses = [n for n in ctx.instance.nurses if n.id not in frozen]
     busy = [(n.id, acts) for n in nurses if (acts := rounds.get(n.id))]
@@ -58,17 +65,24 @@ def reassign_rounds(
         near = set(np.argpartition(ends_cost, k - 1)[:k].tolist()) if k < len(nurses) else set(range(k))
         near.add(col_of[nid])
         skills = frozenset().union(*(ctx.visits[a.visit].skills for a in acts if isinstance(a, VisitAction)))
+        key_acts = tuple(acts)
         for j in sorted(near):
             n = nurses[j]
             if not skills <= n.skills:
                 continue
-            timed = time_route(ctx, n, acts)
-            if not timed.ok:
+            key = (n.id, key_acts)
+            if key in timings:
+                timing = timings[key]
+            else:
+                timed = time_route(ctx, n, acts)
+                timing = (timed.travel, working_minutes(timed.stops, timed.travel)) if timed.ok else None
+                timings[key] = timing
+            if timing is None:
                 continue
-            value = timed.travel
+            value = timing[0]
             if balance is not None and balance[0] > 0:
                 fair = balance[1] * max(n.shift_end - n.shift_start, 0.0)
-                value += balance[0] * max(working_minutes(timed.stops, timed.travel) - fair, 0.0)
+                value += balance[0] * max(timing[1] - fair, 0.0)
             cost = 2 * round(value * _SCALE) + (0 if n.id == nid else 1)
             if n.id == nid:
                 current += cost

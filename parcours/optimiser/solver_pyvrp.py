@@ -447,28 +447,31 @@ def neighbourhood(
     visits_prox[:, is_pick] = np.inf
     out: dict[Activity, list[Activity]] = {}
     k = min(num_neighbours, n - 1)
+    same_place = {int(p): pick[idx[pick] == p] for p in np.unique(idx[pick])}  # pick-ups per pharmacy
     for u in range(n_c + n_s):
         row = visits_prox[u]
         near = np.argpartition(row, k)[:k] if k < n else np.arange(n)
-        chosen = [int(v) for v in near[np.argsort(row[near])] if np.isfinite(row[v])]
+        ranked = near[np.argsort(row[near])]
+        chosen: list[int] = ranked[np.isfinite(row[ranked])].tolist()
         pr = prox[u, pick]
         if u >= n_c:  # pick-up: visits near its delivery, other pick-ups at the same pharmacy
             drow = visits_prox[u + n_s]
             kd = min(num_neighbours, n - 1)
             dnear = np.argpartition(drow, kd)[:kd]
-            chosen += [int(v) for v in dnear[np.argsort(drow[dnear])] if np.isfinite(drow[v]) and v != u]
-            same = pick[(idx[pick] == idx[u])]
+            dranked = dnear[np.argsort(drow[dnear])]
+            chosen += dranked[np.isfinite(drow[dranked]) & (dranked != u)].tolist()
+            same = same_place[int(idx[u])]
             pr_same = prox[u, same]
             m = min(same_depot, len(same))
             if m > 0:
                 sel = same[np.argpartition(pr_same, m - 1)[:m]]
-                chosen += [int(v) for v in sel if np.isfinite(prox[u, v])]
+                chosen += sel[np.isfinite(prox[u, sel])].tolist()
         else:  # client: a few pick-ups it could follow at a close pharmacy
             m = min(same_depot // 2, n_s)
             if m > 0:
                 sel = pick[np.argpartition(pr, m - 1)[:m]]
                 near_max = row[chosen[-1]] if chosen else np.inf
-                chosen += [int(v) for v in sel if prox[u, v] <= near_max]
+                chosen += sel[prox[u, sel] <= near_max].tolist()
         out[acts[u]] = [acts[v] for v in dict.fromkeys(chosen)]
     return out
 
@@ -1041,6 +1044,7 @@ def _decomposed_async(
     free = list(range(workers))
     drawn = sent = 0
     balance: Balance | None = None
+    timings: dict[tuple[str, tuple[Action, ...]], tuple[float, float] | None] = {}  # reassign_rounds
 
     def next_task() -> tuple[list[str], list[str]] | None:
         busy_n = frozenset().union(*(b[0] for b in busy.values()))
@@ -1073,7 +1077,7 @@ def _decomposed_async(
                         rounds = _insert_missing(ctx, visits, rounds, busy_n, busy_v)
                         if config.reassign:
                             rounds, _ = reassign_rounds(
-                                ctx, rounds, busy_n, config.reassign, _balance_terms(balance)
+                                ctx, rounds, busy_n, config.reassign, _balance_terms(balance), timings
                             )
                         queue = _pieces(ctx, feas, visits, rounds, parts, random.Random(seed + drawn))
                     balance = _balance(ctx, rounds, balance_weight)
@@ -1121,7 +1125,7 @@ def _decomposed_async(
             conns[w].close()
     rounds = _insert_missing(ctx, visits, rounds)
     if config.reassign:
-        rounds, _ = reassign_rounds(ctx, rounds, (), config.reassign, _balance_terms(balance))
+        rounds, _ = reassign_rounds(ctx, rounds, (), config.reassign, _balance_terms(balance), timings)
     return rounds
 
 
