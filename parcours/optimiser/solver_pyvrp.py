@@ -31,7 +31,9 @@ improved by an exhaustive local search whose visits are then made *required*. Da
 searched piece by piece (``_decomposed``: pieces of ~110 visits with new random borders at every pass;
 see docs/adr/0011-route-optimiser-pieces-and-balance.md): the first cut is by geography with a greedy
 plan inside each piece (``_geo_start``), and with several workers persistent processes take the pieces
-as they become free, without waiting for each other (``_decomposed_async``; ADR 0013).
+as they become free, without waiting for each other (``_decomposed_async``; ADR 0013); at every cut
+whole rounds are re-assigned to the nurses they suit best by an exact assignment (``reassign.py``;
+ADR 0015).
 """
 
 from __future__ import annotations
