@@ -6,8 +6,9 @@ nurses whose shifts differ. Yet the cost of a round for a nurse is only its firs
 and to her home) plus whether its times fit her shift. So, with the rounds fixed, choosing who does which
 round is a linear assignment problem, solved exactly (OR-Tools' ``SimpleLinearSumAssignment``):
 
-* cost of round *r* for nurse *n* = the travel of *r* timed exactly for *n* (:func:`time_route`; with
-  the workload-balance term, plus its cost), or impossible when *n* lacks a skill, would break her shift, a window, a bag limit or ``max_visits``;
+* cost of round *r* for nurse *n* = the travel of *r* timed exactly for *n* (:func:`time_route`), plus
+  the workload-balance term if there is one; impossible when *n* lacks a skill, or *r* would break her
+  shift, a window, a bag's stability limit or ``max_visits``;
 * only the ``candidates`` nurses whose home is closest to the round's ends are timed (plus its nurse);
 * empty rounds cost nothing, so a nurse may give her round away and stay free;
 * the current nurse wins ties, so nothing moves for nothing.
@@ -23,10 +24,13 @@ import numpy as np
 from ortools.graph.python import linear_sum_assignment
 
 from parcours.optimiser.schedule import Action, Context, VisitAction, time_route
-from parcours.optimiser.workload import working_minutes
+from parcours.optimiser.workload import Balance, working_minutes
 
 _SCALE = 1000  # integer costs: thousandths of a minute
 _CACHE_MAX = 200_000  # (nurse, round) timings kept between calls
+
+# (nurse id, round) → (travel, working minutes), or None when the round breaks a rule for her
+Timings = dict[tuple[str, tuple[Action, ...]], tuple[float, float] | None]
 
 
 def reassign_rounds(
@@ -34,16 +38,14 @@ def reassign_rounds(
     rounds: dict[str, list[Action]],
     frozen: Collection[str] = (),
     candidates: int = 25,
-    balance: tuple[float, float] | None = None,
-    cache: dict[tuple[str, tuple[Action, ...]], tuple[float, float] | None] | None = None,
+    balance: Balance | None = None,
+    cache: Timings | None = None,
 ) -> tuple[dict[str, list[Action]], float]:
     """``rounds`` with whole rounds given to other nurses where that saves travel; and the cost saved.
 
     The rounds of ``frozen`` nurses (being searched elsewhere) and those nurses themselves are left out.
-    ``balance`` = (weight, fair share): the workload-balance term of the search is part of the cost, each
-    minute of work beyond the fair share of the nurse's shift costing ``weight`` minutes of travel.
-    ``cache`` keeps the timings (travel, working minutes; None: impossible) of (nurse, round) pairs from
-    one call to the next: between two cuts of the day most rounds do not change.
+    ``balance``: the search's workload-balance term, part of the cost. ``cache`` keeps the timings of
+    (nurse, round) pairs from one call to the next: between two cuts of the day most rounds do not change.
     """
     timings = cache if cache is not None else {}
     if len(timings) > _CACHE_MAX:
@@ -79,10 +81,7 @@ def reassign_rounds(
                 timings[key] = timing
             if timing is None:
                 continue
-            value = timing[0]
-            if balance is not None and balance[0] > 0:
-                fair = balance[1] * max(n.shift_end - n.shift_start, 0.0)
-                value += balance[0] * max(timing[1] - fair, 0.0)
+            value = timing[0] + (balance.cost(n, timing[1]) if balance is not None else 0.0)
             cost = 2 * round(value * _SCALE) + (0 if n.id == nid else 1)
             if n.id == nid:
                 current += cost

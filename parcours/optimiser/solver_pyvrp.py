@@ -76,9 +76,9 @@ from parcours.optimiser.construct import greedy_rounds
 from parcours.optimiser.insertion import Round, insert_all
 from parcours.optimiser.model import Nurse, Visit
 from parcours.optimiser.precheck import Feasibility
-from parcours.optimiser.reassign import reassign_rounds
+from parcours.optimiser.reassign import Timings, reassign_rounds
 from parcours.optimiser.schedule import Action, Context, PickupAction, VisitAction, time_route
-from parcours.optimiser.workload import fair_share, working_minutes
+from parcours.optimiser.workload import Balance, fair_share, working_minutes
 
 IntMatrix = npt.NDArray[np.int64]
 WarmStart = Literal["auto", "greedy", "none"]
@@ -114,15 +114,6 @@ def _nurse_key(ctx: Context, n: Nurse) -> tuple[object, ...]:
 def _load_scale(visits: Sequence[Visit], nurses: Sequence[Nurse]) -> int:
     values = [v.demand for v in visits] + [n.capacity for n in nurses if n.capacity is not None]
     return 1 if all(float(x).is_integer() for x in values) else 1000
-
-
-@dataclass(frozen=True, slots=True)
-class Balance:
-    """The workload-balance term: each minute a round lasts beyond ``fair_share`` × the nurse's shift
-    costs ``weight`` minutes of travel."""
-
-    weight: float
-    fair_share: float
 
 
 BALANCE_UNITS = 20  # distance units per time unit when balancing (weights down to 1/20)
@@ -722,11 +713,6 @@ def _balance(ctx: Context, rounds: dict[str, list[Action]], weight: float) -> Ba
     return Balance(weight=weight, fair_share=fair_share(work, ctx.instance.nurses))
 
 
-def _balance_terms(balance: Balance | None) -> tuple[float, float] | None:
-    """The balance term as (weight, fair share) for ``reassign_rounds``."""
-    return None if balance is None else (balance.weight, balance.fair_share)
-
-
 def _pieces(
     ctx: Context,
     feas: Feasibility,
@@ -1046,7 +1032,7 @@ def _decomposed_async(
     free = list(range(workers))
     drawn = sent = 0
     balance: Balance | None = None
-    timings: dict[tuple[str, tuple[Action, ...]], tuple[float, float] | None] = {}  # reassign_rounds
+    timings: Timings = {}  # reassign_rounds
 
     def next_task() -> tuple[list[str], list[str]] | None:
         busy_n = frozenset().union(*(b[0] for b in busy.values()))
@@ -1079,7 +1065,7 @@ def _decomposed_async(
                         rounds = _insert_missing(ctx, visits, rounds, busy_n, busy_v)
                         if config.reassign:
                             rounds, _ = reassign_rounds(
-                                ctx, rounds, busy_n, config.reassign, _balance_terms(balance), timings
+                                ctx, rounds, busy_n, config.reassign, balance, timings
                             )
                         queue = _pieces(ctx, feas, visits, rounds, parts, random.Random(seed + drawn))
                     balance = _balance(ctx, rounds, balance_weight)
@@ -1127,7 +1113,7 @@ def _decomposed_async(
             conns[w].close()
     rounds = _insert_missing(ctx, visits, rounds)
     if config.reassign:
-        rounds, _ = reassign_rounds(ctx, rounds, (), config.reassign, _balance_terms(balance), timings)
+        rounds, _ = reassign_rounds(ctx, rounds, (), config.reassign, balance, timings)
     return rounds
 
 
@@ -1178,6 +1164,7 @@ def _decomposed(
     mp = multiprocessing.get_context("fork")
     done = 0
     used = [0.0] * workers  # CPU seconds of each worker (the main process is worker 0)
+    timings: Timings = {}  # reassign_rounds
     while max_passes is None or done < max_passes:
         if deadline - time.monotonic() < 0.5 or (should_stop is not None and should_stop()):
             break
@@ -1239,7 +1226,7 @@ def _decomposed(
             proc.join()
         rounds = _insert_missing(ctx, visits, new)
         if config.reassign:
-            rounds, _ = reassign_rounds(ctx, rounds, (), config.reassign, _balance_terms(balance))
+            rounds, _ = reassign_rounds(ctx, rounds, (), config.reassign, balance, timings)
         used[0] += time.process_time() - cpu0
         done += 1
     return rounds

@@ -5,7 +5,7 @@ her stops (pick-ups, visits, and any wait on site before a visit's window opens)
 possible" timing it is ``travel_min + Σ (depart − arrive) + Σ (end − arrive)``, so it can be computed
 from a plan alone. Her **share** is her working time divided by her shift length.
 
-The solver balances the work with a small penalty (see ``solver_pyvrp.Balance``): every minute a round
+The solver balances the work with a small penalty (``Balance``): every minute a round
 lasts beyond the day's fair share of the nurse's shift (total working time / total shift time, the same
 fraction for everyone) costs a fraction of a minute of travel. Placing every visit and travel come first.
 """
@@ -25,6 +25,20 @@ def working_minutes(stops: Sequence[Stop], travel_min: float) -> float:
         return 0.0
     at_stops = sum((s.depart - s.arrive) if isinstance(s, PickupStop) else (s.end - s.arrive) for s in stops)
     return travel_min + at_stops
+
+
+@dataclass(frozen=True, slots=True)
+class Balance:
+    """The workload-balance term: each minute a round lasts beyond ``fair_share`` × the nurse's shift
+    costs ``weight`` minutes of travel."""
+
+    weight: float
+    fair_share: float
+
+    def cost(self, nurse: Nurse, work_min: float) -> float:
+        """The term for ``work_min`` minutes of work by ``nurse``, in minutes of travel."""
+        fair = self.fair_share * max(nurse.shift_end - nurse.shift_start, 0.0)
+        return self.weight * max(work_min - fair, 0.0)
 
 
 def fair_share(work: Iterable[float], nurses: Sequence[Nurse]) -> float:

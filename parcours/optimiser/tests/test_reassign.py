@@ -7,6 +7,7 @@ from typing import Any
 from parcours.optimiser.parse import parse_instance
 from parcours.optimiser.reassign import reassign_rounds
 from parcours.optimiser.schedule import Action, Context, VisitAction, time_route
+from parcours.optimiser.workload import Balance
 
 
 def _nurse(
@@ -22,7 +23,7 @@ def _nurse(
     }
 
 
-def _visit(vid: str, x: float, skills: list[str] = ()) -> dict[str, Any]:  # type: ignore[assignment]
+def _visit(vid: str, x: float, skills: tuple[str, ...] = ()) -> dict[str, Any]:
     return {
         "id": vid,
         "x": x,
@@ -60,7 +61,7 @@ def test_crossed_rounds_are_swapped_between_the_nurses_and_travel_drops() -> Non
 def test_a_round_never_goes_to_a_nurse_lacking_its_skill() -> None:
     ctx = _day(
         [_nurse("WEST", 0, []), _nurse("EAST", 100, ["chimio"])],
-        [_visit("W1", 2, ["chimio"]), _visit("E1", 98)],
+        [_visit("W1", 2, ("chimio",)), _visit("E1", 98)],
     )
     rounds: dict[str, list[Action]] = {"WEST": [VisitAction("E1")], "EAST": [VisitAction("W1")]}
     out, saved = reassign_rounds(ctx, rounds)
@@ -99,6 +100,6 @@ def test_with_the_balance_term_a_long_round_goes_to_the_nurse_with_the_longer_sh
     )
     rounds: dict[str, list[Action]] = {"SHORT": [VisitAction("V1")]}
     assert reassign_rounds(ctx, rounds) == (rounds, 0.0)  # same travel for both: it stays
-    out, saved = reassign_rounds(ctx, rounds, balance=(1.0, 0.3))
+    out, saved = reassign_rounds(ctx, rounds, balance=Balance(weight=1.0, fair_share=0.3))
     assert out.get("LONG") == [VisitAction("V1")] and not out.get("SHORT")
     assert abs(saved - 108) < 1e-2  # 112 min beyond SHORT's fair share, 4 beyond LONG's
